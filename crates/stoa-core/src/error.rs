@@ -1,0 +1,101 @@
+//! The domain's errors. Each carries a small closed [`ErrorCode`]; only the HTTP edge turns
+//! codes into statuses and the Hub's `X-Error-Code` header.
+
+use stoa_types::{IdError, RepoId};
+
+use crate::ports::{GitError, StorageError, StoreError};
+
+/// What kind of failure a [`CoreError`] is, independent of any transport.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    /// The repo does not exist or the caller may not see it (never distinguished).
+    RepoNotFound,
+    RevisionNotFound,
+    EntryNotFound,
+    /// A token was presented but is unknown or revoked.
+    InvalidCredentials,
+    /// The operation needs a signed-in caller and none was given.
+    Unauthenticated,
+    Forbidden,
+    Conflict,
+    BadRequest,
+    PreconditionFailed,
+    PayloadTooLarge,
+    RangeNotSatisfiable,
+    Internal,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    #[error("Repository not found")]
+    RepoNotFound,
+    #[error("Invalid rev id: {0}")]
+    RevisionNotFound(String),
+    #[error("{0}")]
+    EntryNotFound(String),
+    #[error("Invalid credentials in Authorization header")]
+    InvalidCredentials,
+    #[error("{0}")]
+    Unauthenticated(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("You already created this {} repo", .0.as_str())]
+    RepoExists(stoa_types::RepoType, RepoId),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("The branch was updated since you opened this page. Please refresh and try again.")]
+    ParentCommitMismatch,
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("requested range not satisfiable")]
+    RangeNotSatisfiable { size: u64 },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error(transparent)]
+    Git(#[from] GitError),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl CoreError {
+    #[must_use]
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::RepoNotFound => ErrorCode::RepoNotFound,
+            Self::RevisionNotFound(_) => ErrorCode::RevisionNotFound,
+            Self::EntryNotFound(_) => ErrorCode::EntryNotFound,
+            Self::InvalidCredentials => ErrorCode::InvalidCredentials,
+            Self::Unauthenticated(_) => ErrorCode::Unauthenticated,
+            Self::Forbidden(_) => ErrorCode::Forbidden,
+            Self::RepoExists(..) | Self::Conflict(_) => ErrorCode::Conflict,
+            Self::BadRequest(_) => ErrorCode::BadRequest,
+            Self::ParentCommitMismatch => ErrorCode::PreconditionFailed,
+            Self::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
+            Self::RangeNotSatisfiable { .. } => ErrorCode::RangeNotSatisfiable,
+            Self::Storage(StorageError::Rejected(_)) => ErrorCode::BadRequest,
+            Self::Store(_) | Self::Storage(_) | Self::Git(_) | Self::Internal(_) => ErrorCode::Internal,
+        }
+    }
+
+    /// A missing file, with the Hub's wording.
+    #[must_use]
+    pub fn entry_not_found() -> Self {
+        Self::EntryNotFound("Entry not found".to_owned())
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::BadRequest(message.into())
+    }
+}
+
+impl From<IdError> for CoreError {
+    fn from(error: IdError) -> Self {
+        Self::BadRequest(error.to_string())
+    }
+}
+
+pub type CoreResult<T> = Result<T, CoreError>;

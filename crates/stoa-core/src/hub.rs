@@ -1,0 +1,122 @@
+//! The [`Hub`]: one handle on the domain, holding the ports and the instance settings. Its
+//! operations are spread over `repos`, `files`, `commit` and `lfs_batch`-style modules, one per
+//! family of client operations.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use crate::access::Principal;
+use crate::download_rules::DownloadRules;
+use crate::error::{CoreError, CoreResult};
+use crate::ports::{BlobStore, GitStore, MetaStore};
+use crate::signing::UrlSigner;
+use crate::tokens::hash_token;
+
+/// Instance settings the domain needs (the binary reads them from flags, env and file).
+#[derive(Debug, Clone)]
+pub struct HubSettings {
+    /// Largest file that preupload lets a Xet-only client (huggingface_hub ≥ 1.20) send inline.
+    pub inline_upload_max_bytes: u64,
+    /// Inline files above this size are stored as LFS objects rather than git blobs.
+    pub max_git_blob_bytes: u64,
+    /// Lifetime of signed LFS URLs.
+    pub signed_url_ttl_seconds: i64,
+}
+
+impl Default for HubSettings {
+    fn default() -> Self {
+        Self {
+            inline_upload_max_bytes: 100 * 1000 * 1000,
+            max_git_blob_bytes: 10 * 1000 * 1000,
+            signed_url_ttl_seconds: 3600,
+        }
+    }
+}
+
+/// The domain facade shared by every request.
+#[derive(Debug, Clone)]
+pub struct Hub {
+    pub(crate) meta: Arc<dyn MetaStore>,
+    pub(crate) git: Arc<dyn GitStore>,
+    pub(crate) blobs: Arc<dyn BlobStore>,
+    pub(crate) signer: UrlSigner,
+    pub(crate) settings: HubSettings,
+    pub(crate) download_rules: Arc<DownloadRules>,
+    /// Serialises commits to one repo inside this process; the git ref compare-and-swap is what
+    /// keeps them correct across processes.
+    repo_locks: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
+}
+
+impl Hub {
+    #[must_use]
+    pub fn new(
+        meta: Arc<dyn MetaStore>,
+        git: Arc<dyn GitStore>,
+        blobs: Arc<dyn BlobStore>,
+        signer: UrlSigner,
+        settings: HubSettings,
+    ) -> Self {
+        Self {
+            meta,
+            git,
+            blobs,
+            signer,
+            settings,
+            download_rules: Arc::new(DownloadRules::default()),
+            repo_locks: Arc::default(),
+        }
+    }
+
+    #[must_use]
+    pub fn settings(&self) -> &HubSettings {
+        &self.settings
+    }
+
+    #[must_use]
+    pub fn signer(&self) -> &UrlSigner {
+        &self.signer
+    }
+
+    #[must_use]
+    pub fn meta(&self) -> &Arc<dyn MetaStore> {
+        &self.meta
+    }
+
+    #[must_use]
+    pub fn blobs(&self) -> &Arc<dyn BlobStore> {
+        &self.blobs
+    }
+
+    /// Establishes the caller from a bearer token, if any. An unknown token is an error, never
+    /// anonymous access (the client then reports a token problem).
+    pub async fn authenticate(&self, token: Option<&str>) -> CoreResult<Principal> {
+        let Some(secret) = token else {
+            return Ok(Principal::Anonymous);
+        };
+        let now = stoa_types::time::now_unix();
+        let Some(record) = self.meta.token_by_hash(&hash_token(secret), now).await? else {
+            return Err(CoreError::InvalidCredentials);
+        };
+        let Some(user) = self.meta.user_by_id(&record.user_id).await? else {
+            return Err(CoreError::InvalidCredentials);
+        };
+        Ok(Principal::User { user, token: record })
+    }
+
+    pub(crate) fn repo_lock(&self, repo_id: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self.repo_locks.lock().expect("repo lock table is never poisoned: no code panics while holding it");
+        locks.entry(repo_id.to_owned()).or_default().clone()
+    }
+
+    /// Runs blocking git work off the async runtime.
+    pub(crate) async fn blocking<T, F>(&self, work: F) -> CoreResult<T>
+    where
+        F: FnOnce(&dyn GitStore) -> CoreResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let git = Arc::clone(&self.git);
+        tokio::task::spawn_blocking(move || work(git.as_ref()))
+            .await
+            .map_err(|error| CoreError::Internal(format!("blocking task failed: {error}")))?
+    }
+}

@@ -1,0 +1,22 @@
+//! Stoa's domain logic. It decides who may do what, what a commit means and how files are
+//! stored, and talks to the outside world only through the ports in [`ports`]: a metadata
+//! store, a git store and a large-object store. No HTTP and no SQL live here.
+
+pub mod access;
+pub mod card;
+pub mod commit;
+pub mod download_rules;
+pub mod error;
+pub mod files;
+pub mod gitattributes;
+pub mod hub;
+pub mod lfs;
+pub mod lfs_batch;
+pub mod ndjson;
+pub mod ports;
+pub mod repos;
+pub mod signing;
+pub mod tokens;
+
+pub use error::{CoreError, ErrorCode};
+pub use hub::{Hub, HubSettings};

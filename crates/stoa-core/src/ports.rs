@@ -1,0 +1,377 @@
+//! The ports the domain needs from the outside world. Adapters live in their own crates
+//! (`stoa-db`, `stoa-git`, `stoa-storage`); tests may provide in-memory ones.
+//!
+//! Contracts that every backend must honour are written on each method, so that a later
+//! PostgreSQL or S3 adapter can be checked against the same suite.
+
+use std::fmt::Debug;
+use std::io;
+use std::path::PathBuf;
+use std::pin::Pin;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures_util::Stream;
+use stoa_types::{RepoPath, RepoType};
+
+use crate::lfs::Sha256Oid;
+
+/// Failure of the metadata store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A uniqueness constraint refused the write (e.g. a repo id taken).
+    #[error("already exists")]
+    AlreadyExists,
+    #[error("metadata store: {0}")]
+    Backend(String),
+}
+
+/// Failure of the large-object store.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// The content did not match what the client announced (hash or size); nothing was stored.
+    #[error("{0}")]
+    Rejected(String),
+    #[error("object not found")]
+    NotFound,
+    #[error("object storage: {0}")]
+    Io(#[from] io::Error),
+}
+
+/// Failure of the git store.
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    /// The branch moved between reading its head and updating it (compare-and-swap failed).
+    #[error("the reference was updated concurrently")]
+    HeadMoved,
+    #[error("git: {0}")]
+    Backend(String),
+}
+
+pub type ByteStream = Pin<Box<dyn Stream<Item = io::Result<Bytes>> + Send>>;
+
+/// A 40-hex git object id (SHA-1 repos; kept as text so SHA-256 can follow).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ObjectId(String);
+
+impl ObjectId {
+    /// Accepts lower-case hex of full length only.
+    #[must_use]
+    pub fn from_hex(text: &str) -> Option<Self> {
+        let valid = text.len() == 40 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        valid.then(|| Self(text.to_owned()))
+    }
+
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for ObjectId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: String,
+    pub name: String,
+    pub fullname: String,
+    pub email: Option<String>,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub name: String,
+    pub fullname: String,
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenRole {
+    Read,
+    Write,
+}
+
+impl TokenRole {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Read => "read",
+            Self::Write => "write",
+        }
+    }
+
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "read" => Some(Self::Read),
+            "write" => Some(Self::Write),
+            _ => None,
+        }
+    }
+}
+
+/// A stored token: only the SHA-256 of the secret is ever kept.
+#[derive(Debug, Clone)]
+pub struct TokenRecord {
+    pub id: String,
+    pub user_id: String,
+    pub name: String,
+    pub role: TokenRole,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Repo {
+    pub id: String,
+    pub repo_type: RepoType,
+    pub namespace: String,
+    pub name: String,
+    pub private: bool,
+    pub owner_user_id: String,
+    pub created_at: i64,
+    pub last_modified: i64,
+    pub downloads_all_time: i64,
+    /// Rolling 30-day download count, computed by the store.
+    pub downloads: i64,
+    pub tags: Vec<String>,
+}
+
+impl Repo {
+    #[must_use]
+    pub fn full_name(&self) -> String {
+        format!("{}/{}", self.namespace, self.name)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewRepo {
+    pub id: String,
+    pub repo_type: RepoType,
+    pub namespace: String,
+    pub name: String,
+    pub private: bool,
+    pub owner_user_id: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RepoSort {
+    LastModified,
+    CreatedAt,
+    Downloads,
+    Likes,
+    Id,
+}
+
+#[derive(Debug, Clone)]
+pub struct RepoQuery {
+    pub repo_type: RepoType,
+    /// Every term must be a case-insensitive substring of `ns/name`.
+    pub search: Vec<String>,
+    pub author: Option<String>,
+    /// Every tag must be present.
+    pub tags: Vec<String>,
+    pub sort: RepoSort,
+    pub descending: bool,
+    pub offset: u64,
+    pub limit: u64,
+    /// Private repos are listed only for their owner.
+    pub viewer_user_id: Option<String>,
+}
+
+/// What a commit changes in the metadata once its ref has moved; recorded as an intent first.
+#[derive(Debug, Clone)]
+pub struct CommitIntent {
+    pub id: String,
+    pub repo_id: String,
+    pub ref_name: String,
+    pub new_commit: String,
+    pub lfs_oids: Vec<String>,
+    pub committed_at: i64,
+    /// Whether the ref is the default branch (tags and last-modified follow only `main`).
+    pub is_default_branch: bool,
+    pub tags: Option<Vec<String>>,
+}
+
+/// The metadata store: users, tokens, repos, LFS object registry, download counts.
+#[async_trait]
+pub trait MetaStore: Send + Sync + Debug {
+    async fn create_user(&self, user: NewUser, id: String, now: i64) -> Result<User, StoreError>;
+    async fn user_by_name(&self, name: &str) -> Result<Option<User>, StoreError>;
+    async fn user_by_id(&self, id: &str) -> Result<Option<User>, StoreError>;
+
+    async fn create_token(&self, record: &TokenRecord, secret_hash: &str) -> Result<(), StoreError>;
+    /// Looks a token up by the SHA-256 of its secret and records its use.
+    async fn token_by_hash(&self, secret_hash: &str, now: i64) -> Result<Option<TokenRecord>, StoreError>;
+
+    /// Fails with [`StoreError::AlreadyExists`] when the case-insensitive id is taken.
+    async fn create_repo(&self, repo: &NewRepo) -> Result<(), StoreError>;
+    /// Case-insensitive lookup by `ns/name`.
+    async fn repo_by_name(&self, repo_type: RepoType, key: &str) -> Result<Option<Repo>, StoreError>;
+    async fn delete_repo(&self, repo_id: &str) -> Result<(), StoreError>;
+    async fn list_repos(&self, query: &RepoQuery) -> Result<Vec<Repo>, StoreError>;
+
+    /// Writes the intent before the git ref moves.
+    async fn record_commit_intent(&self, intent: &CommitIntent) -> Result<(), StoreError>;
+    /// Applies the intent (LFS references, last-modified, tags) and removes it, atomically.
+    async fn apply_commit_intent(&self, intent: &CommitIntent) -> Result<(), StoreError>;
+    /// Removes an intent whose ref never moved.
+    async fn discard_commit_intent(&self, intent_id: &str) -> Result<(), StoreError>;
+    async fn pending_commit_intents(&self) -> Result<Vec<CommitIntent>, StoreError>;
+
+    /// Registers a verified object (idempotent).
+    async fn record_lfs_object(&self, oid: &Sha256Oid, size: u64, now: i64) -> Result<(), StoreError>;
+    async fn lfs_object_size(&self, oid: &Sha256Oid) -> Result<Option<u64>, StoreError>;
+    /// Whether the repo's history references the object (what lets readers download it).
+    async fn repo_has_lfs_object(&self, repo_id: &str, oid: &Sha256Oid) -> Result<bool, StoreError>;
+    /// Records that a writer of the repo proved possession of the object by uploading it.
+    async fn grant_lfs_upload(&self, repo_id: &str, oid: &Sha256Oid, now: i64) -> Result<(), StoreError>;
+    /// Whether a commit to the repo may reference the object: uploaded through it, or already
+    /// in its history. Knowing an object's hash is not enough to link it into another repo.
+    async fn repo_may_reference_lfs(&self, repo_id: &str, oid: &Sha256Oid) -> Result<bool, StoreError>;
+
+    async fn count_download(&self, repo_id: &str, day: i64) -> Result<(), StoreError>;
+}
+
+/// Where a blob's bytes come from when it is written into git.
+#[derive(Debug)]
+pub enum BlobSource {
+    Bytes(Vec<u8>),
+    File(PathBuf),
+}
+
+/// One change of a commit, already validated.
+#[derive(Debug)]
+pub enum TreeChange {
+    Upsert { path: RepoPath, blob: BlobSource },
+    Delete { path: RepoPath },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    File,
+    Directory,
+}
+
+/// A tree entry as git stores it.
+#[derive(Debug, Clone)]
+pub struct GitEntry {
+    pub path: String,
+    pub kind: EntryKind,
+    pub oid: ObjectId,
+    /// Blob size in bytes (0 for directories).
+    pub size: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct CommitInfo {
+    pub id: ObjectId,
+    pub title: String,
+    pub message: String,
+    pub time: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Signature {
+    pub name: String,
+    pub email: String,
+    pub time: i64,
+}
+
+/// A revision resolved to a commit.
+#[derive(Debug, Clone)]
+pub struct ResolvedRevision {
+    pub commit: ObjectId,
+    /// Full ref name when the revision named a branch or PR ref (commits can only be added there).
+    pub branch_ref: Option<String>,
+}
+
+/// The git store: bare repositories addressed by Stoa's internal repo id. Methods block; the
+/// domain calls them from a blocking thread.
+pub trait GitStore: Send + Sync + Debug {
+    /// Creates the bare repo with one commit on `refs/heads/main`.
+    fn create(
+        &self,
+        repo_id: &str,
+        files: Vec<(RepoPath, Vec<u8>)>,
+        author: &Signature,
+        message: &str,
+    ) -> Result<ObjectId, GitError>;
+    fn delete(&self, repo_id: &str) -> Result<(), GitError>;
+    /// Branch, tag, `refs/pr/N`, full or short (≥ 5 hex) commit id.
+    fn resolve(&self, repo_id: &str, revision: &str) -> Result<Option<ResolvedRevision>, GitError>;
+    fn commit_info(&self, repo_id: &str, commit: &ObjectId) -> Result<CommitInfo, GitError>;
+    /// Lists a folder (`None` = root). `Ok(None)` when the path is missing or not a folder.
+    fn list_tree(
+        &self,
+        repo_id: &str,
+        commit: &ObjectId,
+        folder: Option<&RepoPath>,
+        recursive: bool,
+    ) -> Result<Option<Vec<GitEntry>>, GitError>;
+    fn entry(&self, repo_id: &str, commit: &ObjectId, path: &RepoPath) -> Result<Option<GitEntry>, GitError>;
+    fn read_blob(&self, repo_id: &str, oid: &ObjectId) -> Result<Vec<u8>, GitError>;
+    /// Writes the objects of a commit on top of `parent` without moving any ref. `Ok(None)`
+    /// when the resulting tree equals the parent's (nothing to commit).
+    fn write_commit(
+        &self,
+        repo_id: &str,
+        parent: &ObjectId,
+        changes: Vec<TreeChange>,
+        author: &Signature,
+        message: &str,
+    ) -> Result<Option<ObjectId>, GitError>;
+    /// Moves `ref_name` from `expected` to `new` atomically (compare-and-swap); fails with
+    /// [`GitError::HeadMoved`] if the ref no longer points at `expected`.
+    fn update_ref(&self, repo_id: &str, ref_name: &str, expected: &ObjectId, new: &ObjectId) -> Result<(), GitError>;
+    /// Current target of a full ref name.
+    fn ref_target(&self, repo_id: &str, ref_name: &str) -> Result<Option<ObjectId>, GitError>;
+    /// Whether `ancestor` is reachable from `descendant` (or equal to it).
+    fn is_ancestor(&self, repo_id: &str, ancestor: &ObjectId, descendant: &ObjectId) -> Result<bool, GitError>;
+}
+
+/// A byte range of a stored object, resolved against its size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ByteRange {
+    pub start: u64,
+    /// Inclusive.
+    pub end: u64,
+}
+
+/// An opened object: a local file the server can stream efficiently, or a byte stream.
+#[derive(Debug)]
+pub enum ObjectReader {
+    LocalFile { path: PathBuf, size: u64 },
+}
+
+/// The large-object store: content-addressed by SHA-256, immutable, written durably.
+#[async_trait]
+pub trait BlobStore: Send + Sync + Debug {
+    /// Size of the stored object, if present.
+    async fn size(&self, oid: &Sha256Oid) -> Result<Option<u64>, StorageError>;
+    /// Streams `body` into the store, checking its SHA-256 and size on the way; the object
+    /// becomes visible only once both match and it is durable.
+    async fn put(&self, oid: &Sha256Oid, expected_size: u64, body: ByteStream) -> Result<(), StorageError>;
+    /// Stores a local file already hashed by the caller (moved or copied into place).
+    async fn put_verified_file(&self, oid: &Sha256Oid, file: PathBuf) -> Result<(), StorageError>;
+    async fn open(&self, oid: &Sha256Oid) -> Result<ObjectReader, StorageError>;
+
+    /// Stores one part of a multipart upload, returning its ETag.
+    async fn put_part(&self, upload_key: &str, part_number: u32, body: ByteStream) -> Result<String, StorageError>;
+    /// Concatenates the parts in order, verifies hash and size, and stores the object.
+    async fn complete_parts(
+        &self,
+        upload_key: &str,
+        oid: &Sha256Oid,
+        expected_size: u64,
+        parts: &[(u32, String)],
+    ) -> Result<(), StorageError>;
+
+    /// A directory for temporary files on the same filesystem as the store.
+    fn scratch_dir(&self) -> PathBuf;
+}

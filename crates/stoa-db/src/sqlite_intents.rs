@@ -1,0 +1,165 @@
+//! LFS object registry and commit intents.
+
+use sqlx::Row;
+use stoa_core::lfs::Sha256Oid;
+use stoa_core::ports::{CommitIntent, StoreError};
+
+use crate::{SqliteStore, backend};
+
+const TAG_SEPARATOR: char = '\u{1f}';
+
+impl SqliteStore {
+    pub(crate) async fn insert_lfs_object(&self, oid: &Sha256Oid, size: u64, now: i64) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO lfs_objects (oid, size, created_at) VALUES (?, ?, ?) ON CONFLICT (oid) DO NOTHING")
+            .bind(oid.as_str())
+            .bind(i64::try_from(size).map_err(|_| StoreError::Backend("object too large".to_owned()))?)
+            .bind(now)
+            .execute(self.pool())
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    pub(crate) async fn find_lfs_object(&self, oid: &Sha256Oid) -> Result<Option<u64>, StoreError> {
+        let size: Option<i64> = sqlx::query_scalar("SELECT size FROM lfs_objects WHERE oid = ?")
+            .bind(oid.as_str())
+            .fetch_optional(self.pool())
+            .await
+            .map_err(backend)?;
+        Ok(size.and_then(|size| u64::try_from(size).ok()))
+    }
+
+    pub(crate) async fn lfs_linked(&self, repo_id: &str, oid: &Sha256Oid) -> Result<bool, StoreError> {
+        let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM repo_lfs_objects WHERE repo_id = ? AND oid = ?")
+            .bind(repo_id)
+            .bind(oid.as_str())
+            .fetch_optional(self.pool())
+            .await
+            .map_err(backend)?;
+        Ok(found.is_some())
+    }
+
+    pub(crate) async fn insert_lfs_grant(&self, repo_id: &str, oid: &Sha256Oid, now: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO lfs_upload_grants (repo_id, oid, created_at) VALUES (?, ?, ?) ON CONFLICT (repo_id, oid) DO NOTHING",
+        )
+        .bind(repo_id)
+        .bind(oid.as_str())
+        .bind(now)
+        .execute(self.pool())
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    pub(crate) async fn lfs_referencable(&self, repo_id: &str, oid: &Sha256Oid) -> Result<bool, StoreError> {
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM lfs_upload_grants WHERE repo_id = ?1 AND oid = ?2 \
+             UNION SELECT 1 FROM repo_lfs_objects WHERE repo_id = ?1 AND oid = ?2",
+        )
+        .bind(repo_id)
+        .bind(oid.as_str())
+        .fetch_optional(self.pool())
+        .await
+        .map_err(backend)?;
+        Ok(found.is_some())
+    }
+
+    pub(crate) async fn insert_intent(&self, intent: &CommitIntent) -> Result<(), StoreError> {
+        let tags = intent.tags.as_ref().map(|tags| tags.join(&TAG_SEPARATOR.to_string()));
+        sqlx::query(
+            "INSERT INTO commit_intents (id, repo_id, ref_name, new_commit, lfs_oids, committed_at, is_default_branch, tags) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&intent.id)
+        .bind(&intent.repo_id)
+        .bind(&intent.ref_name)
+        .bind(&intent.new_commit)
+        .bind(intent.lfs_oids.join(","))
+        .bind(intent.committed_at)
+        .bind(intent.is_default_branch)
+        .bind(tags)
+        .execute(self.pool())
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    /// One transaction: link the LFS objects, bump last-modified, replace tags, drop the intent.
+    pub(crate) async fn apply_intent(&self, intent: &CommitIntent) -> Result<(), StoreError> {
+        let mut transaction = self.pool().begin().await.map_err(backend)?;
+        for oid in &intent.lfs_oids {
+            sqlx::query("INSERT INTO repo_lfs_objects (repo_id, oid) VALUES (?, ?) ON CONFLICT (repo_id, oid) DO NOTHING")
+                .bind(&intent.repo_id)
+                .bind(oid)
+                .execute(&mut *transaction)
+                .await
+                .map_err(backend)?;
+        }
+        if intent.is_default_branch {
+            sqlx::query("UPDATE repos SET last_modified = MAX(last_modified, ?) WHERE id = ?")
+                .bind(intent.committed_at)
+                .bind(&intent.repo_id)
+                .execute(&mut *transaction)
+                .await
+                .map_err(backend)?;
+        }
+        if let Some(tags) = &intent.tags {
+            sqlx::query("DELETE FROM repo_tags WHERE repo_id = ?")
+                .bind(&intent.repo_id)
+                .execute(&mut *transaction)
+                .await
+                .map_err(backend)?;
+            for (position, tag) in tags.iter().enumerate() {
+                sqlx::query("INSERT INTO repo_tags (repo_id, position, tag) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
+                    .bind(&intent.repo_id)
+                    .bind(i64::try_from(position).unwrap_or(i64::MAX))
+                    .bind(tag)
+                    .execute(&mut *transaction)
+                    .await
+                    .map_err(backend)?;
+            }
+        }
+        sqlx::query("DELETE FROM commit_intents WHERE id = ?")
+            .bind(&intent.id)
+            .execute(&mut *transaction)
+            .await
+            .map_err(backend)?;
+        transaction.commit().await.map_err(backend)
+    }
+
+    pub(crate) async fn remove_intent(&self, intent_id: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM commit_intents WHERE id = ?")
+            .bind(intent_id)
+            .execute(self.pool())
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    pub(crate) async fn list_intents(&self) -> Result<Vec<CommitIntent>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM commit_intents ORDER BY committed_at")
+            .fetch_all(self.pool())
+            .await
+            .map_err(backend)?;
+        Ok(rows
+            .iter()
+            .map(|row| {
+                let oids: String = row.get("lfs_oids");
+                let tags: Option<String> = row.get("tags");
+                CommitIntent {
+                    id: row.get("id"),
+                    repo_id: row.get("repo_id"),
+                    ref_name: row.get("ref_name"),
+                    new_commit: row.get("new_commit"),
+                    lfs_oids: oids.split(',').filter(|oid| !oid.is_empty()).map(str::to_owned).collect(),
+                    committed_at: row.get("committed_at"),
+                    is_default_branch: row.get("is_default_branch"),
+                    tags: tags.map(|text| {
+                        text.split(TAG_SEPARATOR).filter(|tag| !tag.is_empty()).map(str::to_owned).collect()
+                    }),
+                }
+            })
+            .collect())
+    }
+}

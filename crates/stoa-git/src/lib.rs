@@ -1,0 +1,173 @@
+//! [`GixStore`]: the git store of Stoa. Each repo is a bare repository under
+//! `<root>/<internal repo id>.git`, named by an id that never changes so renames stay cheap.
+//! Objects are written before any ref points at them, and refs move with a lock-file
+//! compare-and-swap, so a killed process never leaves a ref to a missing object.
+
+mod read;
+mod write;
+
+use std::collections::HashMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use stoa_core::ports::{GitError, ObjectId};
+
+/// Bare repositories under one folder, opened once and shared between threads.
+#[derive(Debug)]
+pub struct GixStore {
+    root: PathBuf,
+    open: Mutex<HashMap<String, gix::ThreadSafeRepository>>,
+}
+
+pub(crate) fn backend(error: impl std::fmt::Display) -> GitError {
+    GitError::Backend(error.to_string())
+}
+
+pub(crate) fn to_gix(id: &ObjectId) -> Result<gix::ObjectId, GitError> {
+    gix::ObjectId::from_hex(id.as_str().as_bytes()).map_err(backend)
+}
+
+pub(crate) fn from_gix(id: impl Into<gix::ObjectId>) -> ObjectId {
+    let hex = id.into().to_hex().to_string();
+    ObjectId::from_hex(&hex).expect("gix prints lower-case 40-hex ids for SHA-1 repos")
+}
+
+impl GixStore {
+    /// Opens the store, creating its folder. Leftovers of interrupted operations (half-created
+    /// repos, deleted repos not yet removed, stale ref locks) are cleaned up here, before any
+    /// request is served.
+    pub fn open(root: &Path) -> std::io::Result<Self> {
+        fs::create_dir_all(root)?;
+        let store = Self { root: root.to_owned(), open: Mutex::new(HashMap::new()) };
+        store.clean_interrupted()?;
+        Ok(store)
+    }
+
+    fn repo_dir(&self, repo_id: &str) -> Result<PathBuf, GitError> {
+        let safe = !repo_id.is_empty() && repo_id.bytes().all(|b| b.is_ascii_alphanumeric());
+        if !safe {
+            return Err(GitError::Backend(format!("invalid internal repo id '{repo_id}'")));
+        }
+        Ok(self.root.join(format!("{repo_id}.git")))
+    }
+
+    pub(crate) fn repo(&self, repo_id: &str) -> Result<gix::Repository, GitError> {
+        let mut open = self.open.lock().expect("the open-repo table is never poisoned");
+        if let Some(repo) = open.get(repo_id) {
+            return Ok(repo.to_thread_local());
+        }
+        let dir = self.repo_dir(repo_id)?;
+        let repo = gix::open(dir).map_err(backend)?;
+        let shared = repo.into_sync();
+        open.insert(repo_id.to_owned(), shared.clone());
+        Ok(shared.to_thread_local())
+    }
+
+    pub(crate) fn forget(&self, repo_id: &str) {
+        self.open.lock().expect("the open-repo table is never poisoned").remove(repo_id);
+    }
+
+    fn clean_interrupted(&self) -> std::io::Result<()> {
+        for entry in fs::read_dir(&self.root)? {
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with(".tmp-") || name.starts_with(".trash-") {
+                fs::remove_dir_all(entry.path())?;
+            } else if name.ends_with(".git") {
+                remove_stale_locks(&entry.path().join("refs"))?;
+                let packed = entry.path().join("packed-refs.lock");
+                if fs::symlink_metadata(&packed).is_ok() {
+                    fs::remove_file(packed)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A `*.lock` file left by a killed process would block its ref forever.
+fn remove_stale_locks(folder: &Path) -> std::io::Result<()> {
+    let Ok(entries) = fs::read_dir(folder) else { return Ok(()) };
+    for entry in entries {
+        let entry = entry?;
+        let path = entry.path();
+        if entry.file_type()?.is_dir() {
+            remove_stale_locks(&path)?;
+        } else if path.extension().is_some_and(|extension| extension == "lock") {
+            tracing::warn!(path = %path.display(), "removing stale ref lock");
+            fs::remove_file(path)?;
+        }
+    }
+    Ok(())
+}
+
+impl stoa_core::ports::GitStore for GixStore {
+    fn create(
+        &self,
+        repo_id: &str,
+        files: Vec<(stoa_types::RepoPath, Vec<u8>)>,
+        author: &stoa_core::ports::Signature,
+        message: &str,
+    ) -> Result<ObjectId, GitError> {
+        self.create_repo(repo_id, files, author, message)
+    }
+
+    fn delete(&self, repo_id: &str) -> Result<(), GitError> {
+        self.delete_repo(repo_id)
+    }
+
+    fn resolve(&self, repo_id: &str, revision: &str) -> Result<Option<stoa_core::ports::ResolvedRevision>, GitError> {
+        self.resolve_revision(repo_id, revision)
+    }
+
+    fn commit_info(&self, repo_id: &str, commit: &ObjectId) -> Result<stoa_core::ports::CommitInfo, GitError> {
+        self.read_commit(repo_id, commit)
+    }
+
+    fn list_tree(
+        &self,
+        repo_id: &str,
+        commit: &ObjectId,
+        folder: Option<&stoa_types::RepoPath>,
+        recursive: bool,
+    ) -> Result<Option<Vec<stoa_core::ports::GitEntry>>, GitError> {
+        self.walk_tree(repo_id, commit, folder, recursive)
+    }
+
+    fn entry(
+        &self,
+        repo_id: &str,
+        commit: &ObjectId,
+        path: &stoa_types::RepoPath,
+    ) -> Result<Option<stoa_core::ports::GitEntry>, GitError> {
+        self.lookup_entry(repo_id, commit, path)
+    }
+
+    fn read_blob(&self, repo_id: &str, oid: &ObjectId) -> Result<Vec<u8>, GitError> {
+        self.read_blob_bytes(repo_id, oid)
+    }
+
+    fn write_commit(
+        &self,
+        repo_id: &str,
+        parent: &ObjectId,
+        changes: Vec<stoa_core::ports::TreeChange>,
+        author: &stoa_core::ports::Signature,
+        message: &str,
+    ) -> Result<Option<ObjectId>, GitError> {
+        self.write_commit_objects(repo_id, parent, changes, author, message)
+    }
+
+    fn update_ref(&self, repo_id: &str, ref_name: &str, expected: &ObjectId, new: &ObjectId) -> Result<(), GitError> {
+        self.compare_and_swap_ref(repo_id, ref_name, expected, new)
+    }
+
+    fn ref_target(&self, repo_id: &str, ref_name: &str) -> Result<Option<ObjectId>, GitError> {
+        self.read_ref(repo_id, ref_name)
+    }
+
+    fn is_ancestor(&self, repo_id: &str, ancestor: &ObjectId, descendant: &ObjectId) -> Result<bool, GitError> {
+        self.reachable(repo_id, ancestor, descendant)
+    }
+}

@@ -1,0 +1,179 @@
+//! Reading: revisions, commits, trees and blobs.
+
+use std::collections::{HashSet, VecDeque};
+
+use gix::bstr::ByteSlice;
+use gix::objs::tree::EntryKind as GixKind;
+use stoa_core::ports::{CommitInfo, EntryKind, GitEntry, GitError, ObjectId, ResolvedRevision};
+use stoa_types::RepoPath;
+
+use crate::{GixStore, backend, from_gix, to_gix};
+
+/// Bounds the ancestry walk of crash recovery; a commit further back than this from the ref is
+/// treated as not landed.
+const MAX_ANCESTRY_WALK: usize = 100_000;
+
+fn is_hex(text: &str) -> bool {
+    text.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+impl GixStore {
+    pub(crate) fn resolve_revision(&self, repo_id: &str, revision: &str) -> Result<Option<ResolvedRevision>, GitError> {
+        let repo = self.repo(repo_id)?;
+        if revision.is_empty() {
+            return Ok(None);
+        }
+        if revision.len() == 40 && is_hex(revision) {
+            let Ok(id) = gix::ObjectId::from_hex(revision.to_ascii_lowercase().as_bytes()) else { return Ok(None) };
+            return Ok(peel_to_commit(&repo, id)?.map(|commit| ResolvedRevision { commit, branch_ref: None }));
+        }
+        let candidates: Vec<String> = if revision.starts_with("refs/") {
+            vec![revision.to_owned()]
+        } else {
+            vec![format!("refs/heads/{revision}"), format!("refs/tags/{revision}")]
+        };
+        for name in candidates {
+            if let Some(commit) = find_ref_commit(&repo, &name)? {
+                let is_branch = name.starts_with("refs/heads/") || name.starts_with("refs/pr/");
+                return Ok(Some(ResolvedRevision { commit, branch_ref: is_branch.then_some(name) }));
+            }
+        }
+        if (5..40).contains(&revision.len()) && is_hex(revision) {
+            let Ok(id) = repo.rev_parse_single(revision.to_ascii_lowercase().as_bytes().as_bstr()) else {
+                return Ok(None);
+            };
+            return Ok(peel_to_commit(&repo, id.detach())?.map(|commit| ResolvedRevision { commit, branch_ref: None }));
+        }
+        Ok(None)
+    }
+
+    pub(crate) fn read_ref(&self, repo_id: &str, ref_name: &str) -> Result<Option<ObjectId>, GitError> {
+        let repo = self.repo(repo_id)?;
+        find_ref_commit(&repo, ref_name)
+    }
+
+    pub(crate) fn read_commit(&self, repo_id: &str, commit: &ObjectId) -> Result<CommitInfo, GitError> {
+        let repo = self.repo(repo_id)?;
+        let object = repo.find_object(to_gix(commit)?).map_err(backend)?;
+        let commit_object = object.try_into_commit().map_err(backend)?;
+        let decoded = commit_object.decode().map_err(backend)?;
+        let message = decoded.message.to_str_lossy().into_owned();
+        let title = message.lines().next().unwrap_or_default().to_owned();
+        let time = decoded.committer().map_err(backend)?.time().map_err(backend)?.seconds;
+        Ok(CommitInfo { id: commit.clone(), title, message: message.trim_end().to_owned(), time })
+    }
+
+    pub(crate) fn read_blob_bytes(&self, repo_id: &str, oid: &ObjectId) -> Result<Vec<u8>, GitError> {
+        let repo = self.repo(repo_id)?;
+        let object = repo.find_object(to_gix(oid)?).map_err(backend)?;
+        Ok(object.detach().data)
+    }
+
+    fn root_tree(repo: &gix::Repository, commit: &ObjectId) -> Result<gix::ObjectId, GitError> {
+        let object = repo.find_object(to_gix(commit)?).map_err(backend)?;
+        let commit_object = object.try_into_commit().map_err(backend)?;
+        commit_object.tree_id().map(gix::Id::detach).map_err(backend)
+    }
+
+    pub(crate) fn lookup_entry(&self, repo_id: &str, commit: &ObjectId, path: &RepoPath) -> Result<Option<GitEntry>, GitError> {
+        let repo = self.repo(repo_id)?;
+        let tree = repo.find_object(Self::root_tree(&repo, commit)?).map_err(backend)?.into_tree();
+        let Some(entry) = tree.lookup_entry(path.segments()).map_err(backend)? else {
+            return Ok(None);
+        };
+        make_entry(&repo, path.as_str().to_owned(), entry.mode().kind(), entry.object_id())
+    }
+
+    pub(crate) fn walk_tree(
+        &self,
+        repo_id: &str,
+        commit: &ObjectId,
+        folder: Option<&RepoPath>,
+        recursive: bool,
+    ) -> Result<Option<Vec<GitEntry>>, GitError> {
+        let repo = self.repo(repo_id)?;
+        let mut start = Self::root_tree(&repo, commit)?;
+        let prefix = match folder {
+            None => String::new(),
+            Some(path) => {
+                let tree = repo.find_object(start).map_err(backend)?.into_tree();
+                match tree.lookup_entry(path.segments()).map_err(backend)? {
+                    Some(entry) if entry.mode().is_tree() => start = entry.object_id(),
+                    _ => return Ok(None),
+                }
+                format!("{}/", path.as_str())
+            }
+        };
+        let mut entries = Vec::new();
+        let mut pending = vec![(start, prefix)];
+        while let Some((tree_id, prefix)) = pending.pop() {
+            let tree = repo.find_object(tree_id).map_err(backend)?.into_tree();
+            let decoded = tree.decode().map_err(backend)?;
+            let mut subfolders = Vec::new();
+            for item in &decoded.entries {
+                let path = format!("{prefix}{}", item.filename.to_str_lossy());
+                if recursive && item.mode.is_tree() {
+                    subfolders.push((item.oid.to_owned(), format!("{path}/")));
+                }
+                if let Some(entry) = make_entry(&repo, path, item.mode.kind(), item.oid.to_owned())? {
+                    entries.push(entry);
+                }
+            }
+            pending.extend(subfolders.into_iter().rev());
+        }
+        Ok(Some(entries))
+    }
+
+    pub(crate) fn reachable(&self, repo_id: &str, ancestor: &ObjectId, descendant: &ObjectId) -> Result<bool, GitError> {
+        let repo = self.repo(repo_id)?;
+        let target = to_gix(ancestor)?;
+        let mut queue = VecDeque::from([to_gix(descendant)?]);
+        let mut seen = HashSet::new();
+        while let Some(id) = queue.pop_front() {
+            if id == target {
+                return Ok(true);
+            }
+            if !seen.insert(id) || seen.len() > MAX_ANCESTRY_WALK {
+                continue;
+            }
+            let commit = repo.find_object(id).map_err(backend)?.try_into_commit().map_err(backend)?;
+            queue.extend(commit.parent_ids().map(gix::Id::detach));
+        }
+        Ok(false)
+    }
+}
+
+fn make_entry(repo: &gix::Repository, path: String, kind: GixKind, oid: gix::ObjectId) -> Result<Option<GitEntry>, GitError> {
+    let entry = match kind {
+        GixKind::Tree => GitEntry { path, kind: EntryKind::Directory, oid: from_gix(oid), size: 0 },
+        GixKind::Blob | GixKind::BlobExecutable | GixKind::Link => {
+            let header = repo.find_header(oid).map_err(backend)?;
+            GitEntry { path, kind: EntryKind::File, oid: from_gix(oid), size: header.size() }
+        }
+        // Submodules have no content in this repo.
+        GixKind::Commit => return Ok(None),
+    };
+    Ok(Some(entry))
+}
+
+fn peel_to_commit(repo: &gix::Repository, id: gix::ObjectId) -> Result<Option<ObjectId>, GitError> {
+    let Ok(Some(object)) = repo.try_find_object(id) else {
+        return Ok(None);
+    };
+    match object.peel_to_commit() {
+        Ok(commit) => Ok(Some(from_gix(commit.id))),
+        Err(_) => Ok(None),
+    }
+}
+
+fn find_ref_commit(repo: &gix::Repository, name: &str) -> Result<Option<ObjectId>, GitError> {
+    // Names git refuses (spaces, `..`, ...) cannot exist: treat them as missing, not as errors.
+    if gix::refs::FullName::try_from(name).is_err() {
+        return Ok(None);
+    }
+    let Some(mut reference) = repo.try_find_reference(name).map_err(backend)? else {
+        return Ok(None);
+    };
+    let id = reference.peel_to_id().map_err(backend)?;
+    peel_to_commit(repo, id.detach())
+}
