@@ -1,1 +1,76 @@
+//! Stoa's HTTP edge. It speaks the Hugging Face Hub wire protocol (hub-api.md) and nothing
+//! else: every handler extracts, calls the domain ([`stoa_core::Hub`]) and maps the result.
+//! Errors become statuses and `X-Error-Code` headers only here, in [`error`].
 
+mod api;
+mod auth;
+mod body;
+mod endpoint;
+mod error;
+mod lfs;
+mod middleware;
+mod query;
+mod resolve;
+mod urls;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{any, delete, get, post, put};
+use stoa_core::Hub;
+use tokio::net::TcpListener;
+
+pub use urls::PublicUrl;
+
+/// What every handler shares.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub hub: Hub,
+    pub public_url: Arc<PublicUrl>,
+    pub lfs: LfsSettings,
+}
+
+/// When the LFS batch answer offers multipart uploads (only to clients that ask for them).
+#[derive(Debug, Clone, Copy)]
+pub struct LfsSettings {
+    pub multipart_threshold_bytes: u64,
+    pub multipart_chunk_bytes: u64,
+}
+
+impl Default for LfsSettings {
+    fn default() -> Self {
+        Self { multipart_threshold_bytes: 5 * 1024 * 1024 * 1024, multipart_chunk_bytes: 512 * 1024 * 1024 }
+    }
+}
+
+/// The complete router: fixed routes first, then the Hub's repo-shaped paths, which are parsed
+/// from the raw path because revisions arrive with `%2F` inside one segment (hub-api.md §1.3).
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/api/whoami-v2", get(api::whoami::whoami))
+        .route("/api/repos/create", post(api::repos::create_repo))
+        .route("/api/repos/delete", delete(api::repos::delete_repo))
+        .route("/api/validate-yaml", post(api::validate_yaml::validate_yaml))
+        .route("/api/models", get(api::list_repos::list_models))
+        .route("/api/datasets", get(api::list_repos::list_datasets))
+        .route("/api/spaces", get(api::list_repos::list_spaces))
+        .route("/api/telemetry/{*topic}", any(api::telemetry))
+        .route("/lfs/objects/{repo_id}/{oid}/{size}", put(lfs::upload_object))
+        .route("/lfs/parts/{repo_id}/{oid}/{size}/{upload}/{part}", put(lfs::upload_part))
+        .route("/lfs/complete/{repo_id}/{oid}/{size}/{upload}", post(lfs::complete_multipart))
+        .route("/lfs/download/{repo_id}/{oid}", get(lfs::download_object).head(lfs::download_object))
+        .fallback(api::dispatch)
+        .layer(axum::middleware::from_fn(middleware::request_context))
+        .with_state(state)
+}
+
+/// Serves until `shutdown` resolves.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}

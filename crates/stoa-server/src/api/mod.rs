@@ -1,0 +1,101 @@
+//! Handlers of the Hub API, one module per client operation, and the dispatcher for the
+//! repo-shaped paths parsed by [`crate::endpoint`].
+
+pub(crate) mod commit;
+pub(crate) mod list_repos;
+pub(crate) mod preupload;
+pub(crate) mod repo_info;
+pub(crate) mod repos;
+pub(crate) mod tree;
+pub(crate) mod validate_yaml;
+pub(crate) mod whoami;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use stoa_core::CoreError;
+
+use crate::AppState;
+use crate::endpoint::{self, Endpoint};
+use crate::error::{ApiError, ApiResult};
+use crate::query::QueryParams;
+use crate::{lfs, resolve};
+
+/// JSON request bodies other than commits are small; this bounds what is buffered.
+const MAX_JSON_BODY: usize = 16 * 1024 * 1024;
+
+pub(crate) async fn read_body(body: Body) -> ApiResult<bytes::Bytes> {
+    axum::body::to_bytes(body, MAX_JSON_BODY).await.map_err(|error| {
+        ApiError::new(CoreError::PayloadTooLarge(format!("request body too large or unreadable: {error}")), false)
+    })
+}
+
+pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
+    serde_json::from_slice(bytes).map_err(|error| ApiError::bad_request(format!("invalid JSON body: {error}")))
+}
+
+/// `HEAD /api/telemetry/...`: fire-and-forget, always fine.
+pub(crate) async fn telemetry() -> StatusCode {
+    StatusCode::OK
+}
+
+fn method_not_allowed() -> ApiError {
+    ApiError::new(CoreError::BadRequest("method not allowed on this endpoint".to_owned()), false)
+}
+
+/// Routes every path that names a repo.
+pub(crate) async fn dispatch(State(state): State<AppState>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let query = QueryParams::parse(parts.uri.query());
+    let Some(endpoint) = endpoint::parse(parts.uri.path()) else {
+        return ApiError::not_found_route().into_response();
+    };
+    let result = route(&state, &parts.method, &parts.headers, endpoint, query, body).await;
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+async fn route(
+    state: &AppState,
+    method: &Method,
+    headers: &HeaderMap,
+    endpoint: Endpoint,
+    query: QueryParams,
+    body: Body,
+) -> ApiResult<Response> {
+    match (method.clone(), endpoint) {
+        (Method::GET, Endpoint::RepoInfo { repo, revision }) => {
+            repo_info::repo_info(state, headers, repo, revision.as_deref(), &query).await
+        }
+        (Method::GET, Endpoint::ListRepoTree { repo, revision, path }) => {
+            tree::list_repo_tree(state, headers, repo, &revision, path.as_deref(), &query).await
+        }
+        (Method::POST, Endpoint::GetPathsInfo { repo, revision }) => {
+            tree::get_paths_info(state, headers, repo, &revision, read_body(body).await?).await
+        }
+        (Method::POST, Endpoint::PreuploadLfsFiles { repo, revision }) => {
+            preupload::preupload_lfs_files(state, headers, repo, &revision, read_body(body).await?).await
+        }
+        (Method::POST, Endpoint::CreateCommit { repo, revision }) => {
+            commit::create_commit(state, headers, repo, &revision, &query, body).await
+        }
+        (Method::GET, Endpoint::XetToken { .. }) => Err(xet_unavailable(state)),
+        (Method::GET | Method::HEAD, Endpoint::Resolve { repo, revision, path }) => {
+            resolve::resolve(state, method, headers, repo, &revision, &path).await
+        }
+        (Method::POST, Endpoint::LfsBatch { repo }) => lfs::batch(state, headers, repo, read_body(body).await?).await,
+        (Method::POST, Endpoint::LfsVerify { repo }) => lfs::verify(state, headers, repo, read_body(body).await?).await,
+        (_, Endpoint::LfsLocks { repo, verify }) => lfs::locks(state, headers, repo, method, verify).await,
+        _ => Err(method_not_allowed()),
+    }
+}
+
+/// Xet is not implemented yet. huggingface_hub ≥ 1.20 only reaches this for files above the
+/// inline-upload limit (preupload answers `regular` below it), so say exactly what to do.
+fn xet_unavailable(state: &AppState) -> ApiError {
+    let limit = state.hub.settings().inline_upload_max_bytes;
+    ApiError::bad_request(format!(
+        "This Stoa server does not support Xet storage yet. Files larger than {limit} bytes must be uploaded \
+         through classic Git LFS: set HF_HUB_DISABLE_XET=1 in the environment before importing huggingface_hub"
+    ))
+}

@@ -1,0 +1,108 @@
+//! `GET /api/{T}/{id}[/revision/{rev}]`: `model_info`, `dataset_info`, `space_info`,
+//! `repo_exists`, `revision_exists`, and the revision lookup of `snapshot_download`.
+
+use axum::Json;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+use stoa_core::files::FileEntry;
+use stoa_core::ports::Repo;
+use stoa_core::repos::RepoSnapshot;
+use stoa_types::RepoType;
+use stoa_types::time::format_unix;
+use stoa_types::wire::{Sibling, SiblingLfs};
+
+use crate::AppState;
+use crate::auth::principal;
+use crate::endpoint::RepoRef;
+use crate::error::{ApiError, ApiResult};
+use crate::query::QueryParams;
+
+pub(crate) fn siblings_json(files: &[FileEntry], with_metadata: bool) -> Value {
+    let siblings: Vec<Sibling> = files
+        .iter()
+        .map(|file| Sibling {
+            rfilename: file.path.clone(),
+            size: with_metadata.then_some(file.size),
+            blob_id: with_metadata.then(|| file.oid.to_string()),
+            lfs: file.lfs.as_ref().filter(|_| with_metadata).map(|info| SiblingLfs {
+                sha256: info.pointer.oid.to_string(),
+                size: info.pointer.size,
+                pointer_size: info.pointer_size,
+            }),
+        })
+        .collect();
+    serde_json::to_value(siblings).unwrap_or_default()
+}
+
+/// The fields every listing item and repo info share.
+pub(crate) fn repo_summary(repo: &Repo) -> Map<String, Value> {
+    let mut object = Map::new();
+    object.insert("_id".to_owned(), json!(repo.id));
+    object.insert("id".to_owned(), json!(repo.full_name()));
+    object.insert("author".to_owned(), json!(repo.namespace));
+    object.insert("private".to_owned(), json!(repo.private));
+    object.insert("gated".to_owned(), json!(false));
+    object.insert("disabled".to_owned(), json!(false));
+    object.insert("downloads".to_owned(), json!(repo.downloads));
+    object.insert("downloadsAllTime".to_owned(), json!(repo.downloads_all_time));
+    object.insert("likes".to_owned(), json!(0));
+    object.insert("trendingScore".to_owned(), json!(0));
+    object.insert("tags".to_owned(), json!(repo.tags));
+    object.insert("createdAt".to_owned(), json!(format_unix(repo.created_at)));
+    object.insert("lastModified".to_owned(), json!(format_unix(repo.last_modified)));
+    object
+}
+
+/// Repo info at a revision, as the Hub shapes it.
+pub(crate) fn repo_json(snapshot: &RepoSnapshot, files: &[FileEntry], with_metadata: bool) -> Map<String, Value> {
+    let mut object = repo_summary(&snapshot.repo);
+    object.insert("sha".to_owned(), json!(snapshot.commit.id.to_string()));
+    object.insert("lastModified".to_owned(), json!(format_unix(snapshot.commit.time)));
+    object.insert("siblings".to_owned(), siblings_json(files, with_metadata));
+    if let Some(card) = &snapshot.card_data {
+        object.insert("tags".to_owned(), json!(stoa_core::card::derive_tags(card)));
+        object.insert("cardData".to_owned(), Value::Object(card.clone()));
+        let copy = |object: &mut Map<String, Value>, key: &str| {
+            if let Some(value) = card.get(key).filter(|value| value.is_string()) {
+                object.insert(key.to_owned(), value.clone());
+            }
+        };
+        match snapshot.repo.repo_type {
+            RepoType::Model => {
+                copy(&mut object, "library_name");
+                copy(&mut object, "pipeline_tag");
+            }
+            RepoType::Space => copy(&mut object, "sdk"),
+            RepoType::Dataset => {}
+        }
+    }
+    object
+}
+
+/// With `expand=...`, only the requested keys (plus the ids) are returned.
+pub(crate) fn apply_expand(mut object: Map<String, Value>, expand: &[String]) -> Map<String, Value> {
+    if expand.is_empty() {
+        return object;
+    }
+    object.retain(|key, _| key == "id" || key == "_id" || expand.iter().any(|wanted| wanted == key));
+    object
+}
+
+pub(crate) async fn repo_info(
+    state: &AppState,
+    headers: &HeaderMap,
+    repo_ref: RepoRef,
+    revision: Option<&str>,
+    query: &QueryParams,
+) -> ApiResult<Response> {
+    let caller = principal(state, headers).await?;
+    let anonymous = caller.user().is_none();
+    let fail = |error| ApiError::new(error, anonymous);
+    let repo = state.hub.find_repo(&caller, repo_ref.repo_type, &repo_ref.id).await.map_err(fail)?;
+    let snapshot = state.hub.repo_snapshot(repo, revision.unwrap_or("main")).await.map_err(fail)?;
+    let with_metadata = query.flag("blobs");
+    let files = state.hub.list_files(&snapshot.repo, &snapshot.commit.id, with_metadata).await.map_err(fail)?;
+    let object = apply_expand(repo_json(&snapshot, &files, with_metadata), &query.all("expand"));
+    Ok(Json(Value::Object(object)).into_response())
+}

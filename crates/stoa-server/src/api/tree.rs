@@ -1,0 +1,122 @@
+//! `GET /api/{T}/{id}/tree/{rev}[/{path}]` (`list_repo_tree`, `list_repo_files`,
+//! `snapshot_download`, `HfFileSystem.ls`) and `POST .../paths-info/{rev}` (`get_paths_info`).
+
+use axum::Json;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use stoa_core::CoreError;
+use stoa_core::files::FileEntry;
+use stoa_core::ports::EntryKind;
+use stoa_types::RepoPath;
+use stoa_types::wire::{EntryLfs, TreeEntry};
+
+use crate::AppState;
+use crate::api::parse_json;
+use crate::auth::principal;
+use crate::endpoint::RepoRef;
+use crate::error::{ApiError, ApiResult};
+use crate::query::QueryParams;
+
+const TREE_PAGE: usize = 1000;
+const MAX_PATHS_INFO: usize = 1000;
+
+fn tree_entry(file: &FileEntry) -> TreeEntry {
+    TreeEntry {
+        kind: match file.kind {
+            EntryKind::File => "file",
+            EntryKind::Directory => "directory",
+        },
+        oid: file.oid.to_string(),
+        size: file.size,
+        path: file.path.clone(),
+        lfs: file.lfs.as_ref().map(|info| EntryLfs {
+            oid: info.pointer.oid.to_string(),
+            size: info.pointer.size,
+            pointer_size: info.pointer_size,
+        }),
+        last_commit: None,
+    }
+}
+
+pub(crate) async fn list_repo_tree(
+    state: &AppState,
+    headers: &HeaderMap,
+    repo_ref: RepoRef,
+    revision: &str,
+    path: Option<&str>,
+    query: &QueryParams,
+) -> ApiResult<Response> {
+    let caller = principal(state, headers).await?;
+    let anonymous = caller.user().is_none();
+    let fail = |error| ApiError::new(error, anonymous);
+    let hub = &state.hub;
+    let repo = hub.find_repo(&caller, repo_ref.repo_type, &repo_ref.id).await.map_err(fail)?;
+    let resolved = hub.resolve_revision(&repo, revision).await.map_err(fail)?;
+    let folder = match path {
+        Some(text) => Some(RepoPath::parse(text).map_err(|_| fail(CoreError::entry_not_found()))?),
+        None => None,
+    };
+    let entries = hub.list_tree(&repo, &resolved.commit, folder, query.flag("recursive")).await.map_err(fail)?;
+    let offset: usize = query.get("cursor").and_then(|cursor| cursor.parse().ok()).unwrap_or(0);
+    let page: Vec<TreeEntry> = entries.iter().skip(offset).take(TREE_PAGE).map(tree_entry).collect();
+    let next = offset + page.len();
+    let mut response = Json(page).into_response();
+    if next < entries.len() {
+        let url = state.public_url.absolute(&format!(
+            "/api/{}/{}/tree/{}{}?{}",
+            repo.repo_type.plural(),
+            repo.full_name(),
+            percent_encoding::utf8_percent_encode(revision, percent_encoding::NON_ALPHANUMERIC),
+            path.map(|path| format!("/{}", percent_encoding::utf8_percent_encode(path, percent_encoding::NON_ALPHANUMERIC)))
+                .unwrap_or_default(),
+            query.with("cursor", &next.to_string())
+        ));
+        if let Ok(link) = HeaderValue::from_str(&format!("<{url}>; rel=\"next\"")) {
+            response.headers_mut().insert(header::LINK, link);
+        }
+    }
+    Ok(response)
+}
+
+#[derive(serde::Deserialize)]
+struct PathsInfoJson {
+    paths: Vec<String>,
+}
+
+/// Paths from a form body (`paths=a&paths=b`, the Python client) or JSON (`{"paths": [...]}`,
+/// huggingface.js).
+fn requested_paths(headers: &HeaderMap, body: &[u8]) -> ApiResult<Vec<String>> {
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("application/json"));
+    if is_json {
+        let request: PathsInfoJson = parse_json(body)?;
+        return Ok(request.paths);
+    }
+    Ok(form_urlencoded::parse(body)
+        .filter(|(key, _)| key == "paths" || key == "paths[]")
+        .map(|(_, value)| value.into_owned())
+        .collect())
+}
+
+pub(crate) async fn get_paths_info(
+    state: &AppState,
+    headers: &HeaderMap,
+    repo_ref: RepoRef,
+    revision: &str,
+    body: bytes::Bytes,
+) -> ApiResult<Response> {
+    let caller = principal(state, headers).await?;
+    let anonymous = caller.user().is_none();
+    let fail = |error| ApiError::new(error, anonymous);
+    let paths = requested_paths(headers, &body)?;
+    if paths.len() > MAX_PATHS_INFO {
+        return Err(fail(CoreError::PayloadTooLarge(format!("at most {MAX_PATHS_INFO} paths per request"))));
+    }
+    let hub = &state.hub;
+    let repo = hub.find_repo(&caller, repo_ref.repo_type, &repo_ref.id).await.map_err(fail)?;
+    let resolved = hub.resolve_revision(&repo, revision).await.map_err(fail)?;
+    let entries = hub.paths_info(&repo, &resolved.commit, paths).await.map_err(fail)?;
+    Ok(Json(entries.iter().map(tree_entry).collect::<Vec<_>>()).into_response())
+}

@@ -1,0 +1,206 @@
+//! Parses the Hub's repo-shaped paths from the raw (still percent-encoded) request path into a
+//! typed [`Endpoint`] named after the client operation it serves. Routing on the raw path is
+//! required because revisions arrive as one segment with `%2F` inside (`refs%2Fpr%2F1`), and
+//! because one-segment ids (`gpt2`) must reach a clean `RepoNotFound`.
+
+use percent_encoding::percent_decode_str;
+use stoa_types::RepoType;
+
+/// A repo as named in a URL: type plus the id text (validated later, so that invalid ids answer
+/// `RepoNotFound` rather than a routing error).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RepoRef {
+    pub(crate) repo_type: RepoType,
+    pub(crate) id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Endpoint {
+    /// `GET /api/{T}/{id}` and `/revision/{rev}`.
+    RepoInfo { repo: RepoRef, revision: Option<String> },
+    /// `GET /api/{T}/{id}/tree/{rev}[/{path}]`.
+    ListRepoTree { repo: RepoRef, revision: String, path: Option<String> },
+    /// `POST /api/{T}/{id}/paths-info/{rev}`.
+    GetPathsInfo { repo: RepoRef, revision: String },
+    /// `POST /api/{T}/{id}/preupload/{rev}`.
+    PreuploadLfsFiles { repo: RepoRef, revision: String },
+    /// `POST /api/{T}/{id}/commit/{rev}`.
+    CreateCommit { repo: RepoRef, revision: String },
+    /// `GET /api/{T}/{id}/xet-{read|write}-token/{rev}`.
+    XetToken { repo: RepoRef },
+    /// `HEAD`/`GET /{P}{id}/resolve/{rev}/{path}`.
+    Resolve { repo: RepoRef, revision: String, path: String },
+    /// `POST /{P}{id}.git/info/lfs/objects/batch`.
+    LfsBatch { repo: RepoRef },
+    /// `POST /{P}{id}.git/info/lfs/objects/verify` (the verify action Stoa hands out).
+    LfsVerify { repo: RepoRef },
+    /// `/{P}{id}.git/info/lfs/locks[/...]`; `verify` is the call git-lfs makes before a push.
+    LfsLocks { repo: RepoRef, verify: bool },
+}
+
+const API_OPERATIONS: &[&str] =
+    &["revision", "tree", "paths-info", "preupload", "commit", "xet-read-token", "xet-write-token"];
+
+fn decode(segment: &str) -> String {
+    percent_decode_str(segment).decode_utf8_lossy().into_owned()
+}
+
+/// A revision spread over the remaining segments: one encoded segment, or the unencoded special
+/// refs `refs/pr/N` and `refs/convert/x`. Returns the revision and how many segments it used.
+fn take_revision(segments: &[&str]) -> Option<(String, usize)> {
+    let first = *segments.first()?;
+    if first == "refs" && segments.len() >= 3 && matches!(segments[1], "pr" | "convert") {
+        return Some((format!("refs/{}/{}", segments[1], decode(segments[2])), 3));
+    }
+    Some((decode(first), 1))
+}
+
+fn join_path(segments: &[&str]) -> String {
+    segments.iter().map(|segment| decode(segment)).collect::<Vec<_>>().join("/")
+}
+
+/// Splits `rest` into a repo id of one or two segments and the segments after it, where the
+/// operation must be found in `operations` (or `rest` is just the id).
+fn split_id<'a>(segments: &'a [&'a str], is_operation: impl Fn(&str) -> bool) -> Option<(String, &'a [&'a str])> {
+    if segments.len() >= 3 && is_operation(segments[2]) {
+        return Some((format!("{}/{}", segments[0], segments[1]), &segments[2..]));
+    }
+    if segments.len() >= 2 && is_operation(segments[1]) {
+        return Some((segments[0].to_owned(), &segments[1..]));
+    }
+    match segments {
+        [namespace, name] => Some((format!("{namespace}/{name}"), &[])),
+        [single] => Some(((*single).to_owned(), &[])),
+        _ => None,
+    }
+}
+
+fn parse_api(repo_type: RepoType, segments: &[&str]) -> Option<Endpoint> {
+    let (id, rest) = split_id(segments, |segment| API_OPERATIONS.contains(&segment))?;
+    let repo = RepoRef { repo_type, id };
+    let Some((operation, args)) = rest.split_first() else {
+        return Some(Endpoint::RepoInfo { repo, revision: None });
+    };
+    let (revision, used) = take_revision(args)?;
+    let after = &args[used..];
+    let whole_revision = || decode(&args.join("/"));
+    Some(match *operation {
+        "revision" => Endpoint::RepoInfo { repo, revision: Some(whole_revision()) },
+        "tree" => {
+            let path = (!after.is_empty()).then(|| join_path(after)).filter(|path| !path.is_empty());
+            Endpoint::ListRepoTree { repo, revision, path }
+        }
+        "paths-info" => Endpoint::GetPathsInfo { repo, revision: whole_revision() },
+        "preupload" => Endpoint::PreuploadLfsFiles { repo, revision: whole_revision() },
+        "commit" => Endpoint::CreateCommit { repo, revision: whole_revision() },
+        "xet-read-token" | "xet-write-token" => Endpoint::XetToken { repo },
+        _ => return None,
+    })
+}
+
+fn parse_web(segments: &[&str]) -> Option<Endpoint> {
+    let (repo_type, segments) = match segments.first() {
+        Some(&"datasets") if segments.len() > 2 => (RepoType::Dataset, &segments[1..]),
+        Some(&"spaces") if segments.len() > 2 => (RepoType::Space, &segments[1..]),
+        _ => (RepoType::Model, segments),
+    };
+    // Git-style paths: `<id>.git/info/lfs/...` or `<id>/info/lfs/...`.
+    if let Some(position) = segments.iter().position(|segment| *segment == "info")
+        && segments.get(position + 1) == Some(&"lfs")
+        && (1..=2).contains(&position)
+    {
+        let id_segments: Vec<&str> = segments[..position].to_vec();
+        let mut id = id_segments.join("/");
+        if let Some(stripped) = id.strip_suffix(".git") {
+            id = stripped.to_owned();
+        }
+        let repo = RepoRef { repo_type, id };
+        return match &segments[position + 2..] {
+            ["objects", "batch"] => Some(Endpoint::LfsBatch { repo }),
+            ["objects", "verify"] => Some(Endpoint::LfsVerify { repo }),
+            ["locks", "verify"] => Some(Endpoint::LfsLocks { repo, verify: true }),
+            ["locks", ..] => Some(Endpoint::LfsLocks { repo, verify: false }),
+            _ => None,
+        };
+    }
+    let (id, rest) = split_id(segments, |segment| segment == "resolve")?;
+    let ["resolve", args @ ..] = rest else { return None };
+    let (revision, used) = take_revision(args)?;
+    let path = join_path(&args[used..]);
+    if path.is_empty() {
+        return None;
+    }
+    Some(Endpoint::Resolve { repo: RepoRef { repo_type, id }, revision, path })
+}
+
+/// Parses a raw request path; `None` for paths that are not Hub repo endpoints.
+pub(crate) fn parse(raw_path: &str) -> Option<Endpoint> {
+    let trimmed = raw_path.strip_prefix('/')?;
+    let segments: Vec<&str> = trimmed.split('/').collect();
+    if segments.first() == Some(&"api") {
+        let repo_type = RepoType::from_plural(segments.get(1)?)?;
+        return parse_api(repo_type, &segments[2..]);
+    }
+    parse_web(&segments)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn repo(repo_type: RepoType, id: &str) -> RepoRef {
+        RepoRef { repo_type, id: id.to_owned() }
+    }
+
+    #[test]
+    fn api_paths() {
+        assert_eq!(
+            parse("/api/models/u/r"),
+            Some(Endpoint::RepoInfo { repo: repo(RepoType::Model, "u/r"), revision: None })
+        );
+        assert_eq!(
+            parse("/api/datasets/u/r/revision/refs%2Fpr%2F1"),
+            Some(Endpoint::RepoInfo { repo: repo(RepoType::Dataset, "u/r"), revision: Some("refs/pr/1".to_owned()) })
+        );
+        assert_eq!(
+            parse("/api/models/gpt2/revision/main"),
+            Some(Endpoint::RepoInfo { repo: repo(RepoType::Model, "gpt2"), revision: Some("main".to_owned()) })
+        );
+        assert_eq!(
+            parse("/api/models/u/r/tree/main/1%2F2"),
+            Some(Endpoint::ListRepoTree { repo: repo(RepoType::Model, "u/r"), revision: "main".to_owned(), path: Some("1/2".to_owned()) })
+        );
+        assert_eq!(
+            parse("/api/models/u/r/tree/refs/pr/3/dir/sub"),
+            Some(Endpoint::ListRepoTree { repo: repo(RepoType::Model, "u/r"), revision: "refs/pr/3".to_owned(), path: Some("dir/sub".to_owned()) })
+        );
+        assert_eq!(
+            parse("/api/spaces/u/r/commit/feature%2Fx"),
+            Some(Endpoint::CreateCommit { repo: repo(RepoType::Space, "u/r"), revision: "feature/x".to_owned() })
+        );
+        assert_eq!(parse("/api/unknown/u/r"), None);
+    }
+
+    #[test]
+    fn web_paths() {
+        assert_eq!(
+            parse("/u/r/resolve/main/subfolder/to%3F/awful%3Ffilename%25you%3Ashould%2Cnever.give"),
+            Some(Endpoint::Resolve {
+                repo: repo(RepoType::Model, "u/r"),
+                revision: "main".to_owned(),
+                path: "subfolder/to?/awful?filename%you:should,never.give".to_owned()
+            })
+        );
+        assert_eq!(
+            parse("/datasets/u/d/resolve/refs%2Fpr%2F3/data/train.csv"),
+            Some(Endpoint::Resolve { repo: repo(RepoType::Dataset, "u/d"), revision: "refs/pr/3".to_owned(), path: "data/train.csv".to_owned() })
+        );
+        assert_eq!(
+            parse("/u/r/resolve/refs/pr/3/a.txt"),
+            Some(Endpoint::Resolve { repo: repo(RepoType::Model, "u/r"), revision: "refs/pr/3".to_owned(), path: "a.txt".to_owned() })
+        );
+        assert_eq!(parse("/u/r.git/info/lfs/objects/batch"), Some(Endpoint::LfsBatch { repo: repo(RepoType::Model, "u/r") }));
+        assert_eq!(parse("/spaces/u/r/info/lfs/objects/batch"), Some(Endpoint::LfsBatch { repo: repo(RepoType::Space, "u/r") }));
+        assert_eq!(parse("/u/r/resolve/main/"), None);
+    }
+}

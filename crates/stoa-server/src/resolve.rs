@@ -1,0 +1,175 @@
+//! `HEAD` / `GET /{P}{id}/resolve/{rev}/{path}`: file metadata and content (hub-api.md §3.6).
+//! Served from the API origin, so the token and `Range` stay under Stoa's control; exact `206`
+//! answers; LFS content streamed from the object store, never buffered whole.
+
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use stoa_core::CoreError;
+use stoa_core::ports::ObjectReader;
+
+use crate::AppState;
+use crate::auth::principal;
+use crate::body::file_range_body;
+use crate::endpoint::RepoRef;
+use crate::error::{ApiError, ApiResult};
+
+/// A `Range` header resolved against the content size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RangeRequest {
+    Full,
+    /// Inclusive bounds.
+    Partial { start: u64, end: u64 },
+    Unsatisfiable,
+}
+
+/// Single ranges only (`a-b`, `a-`, `-n`); anything else is ignored and the whole file served,
+/// as RFC 9110 allows. An end beyond the file is clamped; a start at or past the end is 416.
+pub(crate) fn parse_range(header: Option<&str>, size: u64) -> RangeRequest {
+    let Some(spec) = header.and_then(|value| value.trim().strip_prefix("bytes=")) else {
+        return RangeRequest::Full;
+    };
+    if spec.contains(',') {
+        return RangeRequest::Full;
+    }
+    let Some((first, last)) = spec.split_once('-') else { return RangeRequest::Full };
+    let (first, last) = (first.trim(), last.trim());
+    if first.is_empty() {
+        let Ok(suffix) = last.parse::<u64>() else { return RangeRequest::Full };
+        if suffix == 0 || size == 0 {
+            return RangeRequest::Unsatisfiable;
+        }
+        return RangeRequest::Partial { start: size.saturating_sub(suffix), end: size - 1 };
+    }
+    let Ok(start) = first.parse::<u64>() else { return RangeRequest::Full };
+    let end = if last.is_empty() {
+        u64::MAX
+    } else {
+        match last.parse::<u64>() {
+            Ok(end) if end >= start => end,
+            _ => return RangeRequest::Full,
+        }
+    };
+    if start >= size {
+        return RangeRequest::Unsatisfiable;
+    }
+    RangeRequest::Partial { start, end: end.min(size - 1) }
+}
+
+/// Content types for the few formats browsers display; everything else downloads. User files
+/// are never rendered as HTML from this origin.
+fn content_type(path: &str) -> &'static str {
+    let extension = path.rsplit_once('.').map(|(_, extension)| extension.to_ascii_lowercase()).unwrap_or_default();
+    match extension.as_str() {
+        "json" => "application/json",
+        "txt" | "md" | "csv" | "py" | "yaml" | "yml" | "jsonl" | "html" | "htm" | "svg" | "xml" | "js" => {
+            "text/plain; charset=utf-8"
+        }
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        _ => "application/octet-stream",
+    }
+}
+
+fn header_value(text: &str) -> HeaderValue {
+    HeaderValue::from_str(text).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+fn content_disposition(path: &str) -> HeaderValue {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let ascii: String = name.chars().map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' { c } else { '_' }).collect();
+    let encoded = percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC).to_string();
+    header_value(&format!("inline; filename*=UTF-8''{encoded}; filename=\"{ascii}\";"))
+}
+
+pub(crate) async fn resolve(
+    state: &AppState,
+    method: &Method,
+    headers: &HeaderMap,
+    repo_ref: RepoRef,
+    revision: &str,
+    path: &str,
+) -> ApiResult<Response> {
+    let caller = principal(state, headers).await?;
+    let anonymous = caller.user().is_none();
+    let fail = |error: CoreError| ApiError::new(error, anonymous);
+    let hub = &state.hub;
+    let repo = hub.find_repo(&caller, repo_ref.repo_type, &repo_ref.id).await.map_err(fail)?;
+    let resolved = hub.resolve_revision(&repo, revision).await.map_err(fail)?;
+    let commit = resolved.commit.to_string();
+    let Some(entry) = hub.file_at(&repo, &resolved.commit, path).await.map_err(fail)? else {
+        return Err(fail(CoreError::entry_not_found()).with_header("x-repo-commit", &commit));
+    };
+    if let Err(error) = hub.record_download(&repo, path).await {
+        tracing::warn!(error = %error, "download not counted");
+    }
+
+    let mut response_headers = HeaderMap::new();
+    response_headers.insert("x-repo-commit", header_value(&commit));
+    response_headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    response_headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type(path)));
+    response_headers.insert(header::CONTENT_DISPOSITION, content_disposition(path));
+    response_headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    response_headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; sandbox"));
+    let size = entry.size;
+    match &entry.lfs {
+        Some(info) => {
+            let etag = format!("\"{}\"", info.pointer.oid);
+            response_headers.insert(header::ETAG, header_value(&etag));
+            response_headers.insert("x-linked-etag", header_value(&etag));
+            response_headers.insert("x-linked-size", header_value(&size.to_string()));
+        }
+        None => {
+            response_headers.insert(header::ETAG, header_value(&format!("\"{}\"", entry.oid)));
+        }
+    }
+
+    let range = parse_range(headers.get(header::RANGE).and_then(|value| value.to_str().ok()), size);
+    let (status, start, length) = match range {
+        RangeRequest::Full => (StatusCode::OK, 0, size),
+        RangeRequest::Partial { start, end } => {
+            response_headers.insert(header::CONTENT_RANGE, header_value(&format!("bytes {start}-{end}/{size}")));
+            (StatusCode::PARTIAL_CONTENT, start, end - start + 1)
+        }
+        RangeRequest::Unsatisfiable => {
+            return Err(fail(CoreError::RangeNotSatisfiable { size }).with_header("x-repo-commit", &commit));
+        }
+    };
+    response_headers.insert(header::CONTENT_LENGTH, header_value(&length.to_string()));
+
+    let body = if method == Method::HEAD {
+        Body::empty()
+    } else if let Some(info) = &entry.lfs {
+        match hub.blobs().open(&info.pointer.oid).await.map_err(|error| fail(error.into()))? {
+            ObjectReader::LocalFile { path, .. } => file_range_body(path, start, length),
+        }
+    } else {
+        let bytes = hub.read_git_blob(&repo, &entry.oid).await.map_err(fail)?;
+        let start = usize::try_from(start).unwrap_or(usize::MAX).min(bytes.len());
+        let end = usize::try_from(start as u64 + length).unwrap_or(usize::MAX).min(bytes.len());
+        Body::from(bytes[start..end].to_vec())
+    };
+    Ok((status, response_headers, body).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_follow_rfc_9110() {
+        assert_eq!(parse_range(None, 100), RangeRequest::Full);
+        assert_eq!(parse_range(Some("bytes=10-19"), 100), RangeRequest::Partial { start: 10, end: 19 });
+        assert_eq!(parse_range(Some("bytes=90-200"), 100), RangeRequest::Partial { start: 90, end: 99 });
+        assert_eq!(parse_range(Some("bytes=50-"), 100), RangeRequest::Partial { start: 50, end: 99 });
+        assert_eq!(parse_range(Some("bytes=-10"), 100), RangeRequest::Partial { start: 90, end: 99 });
+        assert_eq!(parse_range(Some("bytes=-1000"), 100), RangeRequest::Partial { start: 0, end: 99 });
+        assert_eq!(parse_range(Some("bytes=100-"), 100), RangeRequest::Unsatisfiable);
+        assert_eq!(parse_range(Some("bytes=0-"), 0), RangeRequest::Unsatisfiable);
+        assert_eq!(parse_range(Some("bytes=5-2"), 100), RangeRequest::Full);
+        assert_eq!(parse_range(Some("bytes=0-1,5-6"), 100), RangeRequest::Full);
+        assert_eq!(parse_range(Some("items=0-1"), 100), RangeRequest::Full);
+    }
+}

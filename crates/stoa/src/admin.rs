@@ -1,0 +1,74 @@
+//! `stoa admin ...`: works directly on the metadata database, before the server has ever run
+//! and while it runs (SQLite in WAL mode allows both).
+
+use anyhow::{Context as _, bail};
+use stoa_core::ports::{MetaStore, NewUser, TokenRecord, TokenRole};
+use stoa_core::tokens::{generate_token, hash_token, new_object_id};
+use stoa_db::SqliteStore;
+use stoa_types::RepoId;
+
+use crate::cli::{AdminCommand, DataArgs, TokenCommand, TokenCreateArgs, UserCommand, UserCreateArgs};
+use crate::config::{FileConfig, data_dir};
+
+async fn open_store(data: &DataArgs) -> anyhow::Result<SqliteStore> {
+    let file = FileConfig::load(data.config.as_deref())?;
+    let dir = data_dir(data.data_dir.as_deref(), &file);
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating data dir {}", dir.display()))?;
+    Ok(SqliteStore::open(&dir.join("stoa.db")).await?)
+}
+
+pub(crate) async fn run(command: AdminCommand) -> anyhow::Result<()> {
+    match command {
+        AdminCommand::User(UserCommand::Create(args)) => create_user(args).await,
+        AdminCommand::Token(TokenCommand::Create(args)) => create_token(args).await,
+    }
+}
+
+async fn create_user(args: UserCreateArgs) -> anyhow::Result<()> {
+    if !RepoId::is_valid_name(&args.name) {
+        bail!("invalid user name '{}': use letters, digits, '-', '_' or '.', at most 96 characters", args.name);
+    }
+    if matches!(args.name.to_ascii_lowercase().as_str(), "api" | "datasets" | "spaces" | "models" | "lfs") {
+        bail!("'{}' is reserved for the hub's own URLs", args.name);
+    }
+    let store = open_store(&args.data).await?;
+    let fullname = args.fullname.unwrap_or_else(|| args.name.clone());
+    let user = NewUser { name: args.name.clone(), fullname, email: args.email };
+    let now = stoa_types::time::now_unix();
+    match store.create_user(user, new_object_id(), now).await {
+        Ok(user) => println!("created user {}", user.name),
+        Err(stoa_core::ports::StoreError::AlreadyExists) => bail!("a user named '{}' already exists", args.name),
+        Err(error) => return Err(error.into()),
+    }
+    store.close().await;
+    Ok(())
+}
+
+async fn create_token(args: TokenCreateArgs) -> anyhow::Result<()> {
+    let store = open_store(&args.data).await?;
+    let Some(user) = store.user_by_name(&args.user).await? else {
+        bail!("no user named '{}'", args.user);
+    };
+    let role = TokenRole::parse(&args.role).context("role must be read or write")?;
+    let secret = match args.value {
+        Some(value) if value.len() < 8 || value.chars().any(char::is_whitespace) => {
+            bail!("--value must be at least 8 characters without whitespace")
+        }
+        Some(value) => value,
+        None => generate_token(),
+    };
+    let record = TokenRecord {
+        id: new_object_id(),
+        user_id: user.id,
+        name: args.name,
+        role,
+        created_at: stoa_types::time::now_unix(),
+    };
+    match store.create_token(&record, &hash_token(&secret)).await {
+        Ok(()) => println!("{secret}"),
+        Err(stoa_core::ports::StoreError::AlreadyExists) => bail!("this token value is already registered"),
+        Err(error) => return Err(error.into()),
+    }
+    store.close().await;
+    Ok(())
+}

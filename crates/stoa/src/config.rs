@@ -1,0 +1,68 @@
+//! Configuration, layered: built-in defaults, then an optional TOML file, then `STOA_*`
+//! environment variables and command-line flags. Read once at start-up and passed down.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use serde::Deserialize;
+
+/// Every knob of the TOML file; all optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FileConfig {
+    pub(crate) data_dir: Option<PathBuf>,
+    pub(crate) listen: Option<String>,
+    pub(crate) public_url: Option<String>,
+    pub(crate) inline_upload_max_bytes: Option<u64>,
+    pub(crate) max_git_blob_bytes: Option<u64>,
+    pub(crate) signed_url_ttl_seconds: Option<i64>,
+    pub(crate) lfs_multipart_threshold_bytes: Option<u64>,
+    pub(crate) lfs_multipart_chunk_bytes: Option<u64>,
+}
+
+impl FileConfig {
+    pub(crate) fn load(path: Option<&Path>) -> anyhow::Result<Self> {
+        let Some(path) = path else { return Ok(Self::default()) };
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading config file {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("parsing config file {}", path.display()))
+    }
+}
+
+pub(crate) const DEFAULT_DATA_DIR: &str = "./stoa-data";
+pub(crate) const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+/// Reads a numeric `STOA_*` variable; a malformed value is an error, not a silent default.
+pub(crate) fn env_number<T: std::str::FromStr>(name: &str) -> anyhow::Result<Option<T>> {
+    match std::env::var(name) {
+        Ok(text) => text.trim().parse().map(Some).map_err(|_| anyhow::anyhow!("{name} must be a number, got '{text}'")),
+        Err(_) => Ok(None),
+    }
+}
+
+/// The data directory: flag or env, then file, then the default.
+pub(crate) fn data_dir(flag_or_env: Option<&Path>, file: &FileConfig) -> PathBuf {
+    flag_or_env
+        .map(Path::to_path_buf)
+        .or_else(|| file.data_dir.clone())
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_config_parses_and_rejects_unknown_keys() {
+        let config: FileConfig = toml::from_str("listen = \"0.0.0.0:9000\"\ninline_upload_max_bytes = 5\n").expect("valid");
+        assert_eq!(config.listen.as_deref(), Some("0.0.0.0:9000"));
+        assert!(toml::from_str::<FileConfig>("lisen = 1").is_err());
+        assert_eq!(data_dir(None, &config), PathBuf::from(DEFAULT_DATA_DIR));
+        assert_eq!(data_dir(Some(Path::new("/x")), &config), PathBuf::from("/x"));
+    }
+
+    #[test]
+    fn example_config_is_valid() {
+        let text = include_str!("../../../config/stoa.example.toml");
+        toml::from_str::<FileConfig>(text).expect("the documented example parses");
+    }
+}

@@ -1,0 +1,105 @@
+//! `stoa serve`: opens the data dir, finishes interrupted commits, and serves HTTP until
+//! SIGINT or SIGTERM.
+
+use std::fs;
+use std::io::Write as _;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use stoa_core::signing::UrlSigner;
+use stoa_core::{Hub, HubSettings};
+use stoa_db::SqliteStore;
+use stoa_git::GixStore;
+use stoa_server::{AppState, LfsSettings, PublicUrl};
+use stoa_storage::LocalBlobStore;
+use tracing_subscriber::EnvFilter;
+
+use crate::cli::ServeArgs;
+use crate::config::{DEFAULT_LISTEN, FileConfig, data_dir, env_number};
+
+/// The URL-signing key, created once per data dir (readable by its owner only).
+fn signing_key(dir: &Path) -> anyhow::Result<Vec<u8>> {
+    let path = dir.join("signing.key");
+    if let Ok(key) = fs::read(&path) {
+        return Ok(key);
+    }
+    let key: [u8; 32] = rand::random();
+    let mut temp = tempfile_in(dir)?;
+    temp.1.write_all(&key)?;
+    temp.1.sync_all()?;
+    // Another process may have won the race: keep whichever key landed first.
+    if fs::hard_link(&temp.0, &path).is_err() && fs::metadata(&path).is_err() {
+        anyhow::bail!("could not create {}", path.display());
+    }
+    fs::remove_file(&temp.0)?;
+    Ok(fs::read(&path)?)
+}
+
+fn tempfile_in(dir: &Path) -> anyhow::Result<(std::path::PathBuf, fs::File)> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let path = dir.join(format!(".signing.key.{}", std::process::id()));
+    let file = fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&path)?;
+    Ok((path, file))
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    let mut terminate =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler installs");
+    tokio::select! {
+        _ = interrupt => {}
+        _ = terminate.recv() => {}
+    }
+    tracing::info!("shutting down");
+}
+
+pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .init();
+    let file = FileConfig::load(args.data.config.as_deref())?;
+    let dir = data_dir(args.data.data_dir.as_deref(), &file);
+    fs::create_dir_all(&dir).with_context(|| format!("creating data dir {}", dir.display()))?;
+    let listen = args.listen.or(file.listen).unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
+    let public_url = args.public_url.or(file.public_url).unwrap_or_else(|| format!("http://{listen}"));
+
+    let defaults = HubSettings::default();
+    let settings = HubSettings {
+        inline_upload_max_bytes: env_number("STOA_INLINE_UPLOAD_MAX_BYTES")?
+            .or(file.inline_upload_max_bytes)
+            .unwrap_or(defaults.inline_upload_max_bytes),
+        max_git_blob_bytes: env_number("STOA_MAX_GIT_BLOB_BYTES")?
+            .or(file.max_git_blob_bytes)
+            .unwrap_or(defaults.max_git_blob_bytes),
+        signed_url_ttl_seconds: env_number("STOA_SIGNED_URL_TTL_SECONDS")?
+            .or(file.signed_url_ttl_seconds)
+            .unwrap_or(defaults.signed_url_ttl_seconds),
+    };
+    let lfs_defaults = LfsSettings::default();
+    let lfs = LfsSettings {
+        multipart_threshold_bytes: env_number("STOA_LFS_MULTIPART_THRESHOLD_BYTES")?
+            .or(file.lfs_multipart_threshold_bytes)
+            .unwrap_or(lfs_defaults.multipart_threshold_bytes),
+        multipart_chunk_bytes: env_number("STOA_LFS_MULTIPART_CHUNK_BYTES")?
+            .or(file.lfs_multipart_chunk_bytes)
+            .unwrap_or(lfs_defaults.multipart_chunk_bytes)
+            .max(1024 * 1024),
+    };
+
+    let meta = SqliteStore::open(&dir.join("stoa.db")).await?;
+    let git = GixStore::open(&dir.join("git")).context("opening git store")?;
+    let blobs = LocalBlobStore::open(&dir.join("lfs")).context("opening object store")?;
+    let signer = UrlSigner::new(signing_key(&dir)?);
+    let hub = Hub::new(Arc::new(meta), Arc::new(git), Arc::new(blobs), signer, settings);
+    let recovered = hub.recover_commit_intents().await?;
+    if recovered > 0 {
+        tracing::info!(commits = recovered, "finished commits interrupted by a previous shutdown");
+    }
+
+    let listener = tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("binding {listen}"))?;
+    tracing::info!(listen = %listener.local_addr()?, public_url = %public_url, data_dir = %dir.display(), "stoa is serving");
+    let state = AppState { hub, public_url: Arc::new(PublicUrl::new(&public_url)), lfs };
+    stoa_server::serve(listener, state, shutdown_signal()).await?;
+    Ok(())
+}
