@@ -30,28 +30,23 @@ impl Principal {
 
     /// Reading a repo. A refusal is always `RepoNotFound`, so private and missing look alike.
     pub fn check_read(&self, repo: &Repo) -> CoreResult<()> {
-        if !repo.private || self.owns_namespace(&repo.namespace) {
-            Ok(())
-        } else {
-            Err(CoreError::RepoNotFound)
-        }
+        if !repo.private || self.owns_namespace(&repo.namespace) { Ok(()) } else { Err(CoreError::RepoNotFound) }
     }
 
     /// Writing to a repo the caller can already see.
     pub fn check_write(&self, repo: &Repo) -> CoreResult<()> {
         self.check_read(repo)?;
         match self {
-            Self::Anonymous => Err(CoreError::Unauthenticated(
-                "You must be authenticated to write to this repository".to_owned(),
-            )),
-            _ if !self.owns_namespace(&repo.namespace) => Err(CoreError::Forbidden(format!(
-                "You don't have the rights to write to {}",
-                repo.full_name()
-            ))),
-            _ if !self.can_write_with_token() => Err(CoreError::Forbidden(
-                "This token has read access only; a write token is needed".to_owned(),
-            )),
-            _ => Ok(()),
+            Self::Anonymous => {
+                Err(CoreError::Unauthenticated("You must be authenticated to write to this repository".to_owned()))
+            }
+            _ if !self.owns_namespace(&repo.namespace) => {
+                Err(CoreError::Forbidden(format!("You don't have the rights to write to {}", repo.full_name())))
+            }
+            _ if !self.can_write_with_token() => {
+                Err(CoreError::Forbidden("This token has read access only; a write token is needed".to_owned()))
+            }
+            Self::User { .. } => Ok(()),
         }
     }
 

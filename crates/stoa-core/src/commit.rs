@@ -92,7 +92,9 @@ pub fn parse_operations(lines: Vec<SpooledLine>) -> CoreResult<CommitOperations>
                     ("base64", None) => InlineContent::Base64Text(file.content),
                     ("utf-8" | "utf8", Some(spool)) => InlineContent::Utf8Spool(spool),
                     ("utf-8" | "utf8", None) => InlineContent::Utf8Text(file.content),
-                    (other, _) => return Err(CoreError::bad_request(format!("unknown encoding '{other}'"))),
+                    (other, _) => {
+                        return Err(CoreError::bad_request(format!("unknown encoding '{other}'")));
+                    }
                 };
                 Operation::AddInline { path, content }
             }
@@ -113,8 +115,12 @@ pub fn parse_operations(lines: Vec<SpooledLine>) -> CoreResult<CommitOperations>
                 let folder: CommitDeleteLine = field(&line, "deletedFolder")?;
                 Operation::DeleteFolder { path: RepoPath::parse(&folder.path)? }
             }
-            "header" => return Err(CoreError::bad_request("a commit has exactly one header line")),
-            other => return Err(CoreError::bad_request(format!("unknown commit operation '{other}'"))),
+            "header" => {
+                return Err(CoreError::bad_request("a commit has exactly one header line"));
+            }
+            other => {
+                return Err(CoreError::bad_request(format!("unknown commit operation '{other}'")));
+            }
         };
         operations.push(operation);
     }
@@ -143,13 +149,18 @@ fn decode_inline(content: InlineContent, scratch: &std::path::Path) -> CoreResul
     match content {
         InlineContent::Utf8Text(text) => sink(text.as_bytes()).map_err(crate::ports::StorageError::Io)?,
         InlineContent::Base64Text(text) => {
-            let bytes = engine.decode(text.trim()).map_err(|error| CoreError::bad_request(format!("invalid base64 content: {error}")))?;
+            let bytes = engine
+                .decode(text.trim())
+                .map_err(|error| CoreError::bad_request(format!("invalid base64 content: {error}")))?;
             sink(&bytes).map_err(crate::ports::StorageError::Io)?;
         }
-        InlineContent::Utf8Spool(spool) => copy_through(spool.file.reopen().map_err(crate::ports::StorageError::Io)?, &mut sink)
-            .map_err(crate::ports::StorageError::Io)?,
+        InlineContent::Utf8Spool(spool) => {
+            copy_through(spool.file.reopen().map_err(crate::ports::StorageError::Io)?, &mut sink)
+                .map_err(crate::ports::StorageError::Io)?
+        }
         InlineContent::Base64Spool(spool) => {
-            let reader = BufReader::with_capacity(1 << 20, spool.file.reopen().map_err(crate::ports::StorageError::Io)?);
+            let reader =
+                BufReader::with_capacity(1 << 20, spool.file.reopen().map_err(crate::ports::StorageError::Io)?);
             let decoder = base64::read::DecoderReader::new(reader, &engine);
             copy_through(decoder, &mut sink).map_err(invalid)?;
         }
@@ -272,7 +283,12 @@ impl Hub {
     }
 
     /// The `.gitattributes` that applies to this commit: the one it writes, else the current one.
-    async fn current_gitattributes(&self, repo: &Repo, head: &ObjectId, operations: &[Operation]) -> CoreResult<String> {
+    async fn current_gitattributes(
+        &self,
+        repo: &Repo,
+        head: &ObjectId,
+        operations: &[Operation],
+    ) -> CoreResult<String> {
         for operation in operations.iter().rev() {
             if let Operation::AddInline { path, content: InlineContent::Base64Text(text) } = operation
                 && path.as_str() == ".gitattributes"
@@ -317,7 +333,8 @@ impl Hub {
                         let blob = BlobSource::Bytes(pointer.encode().into_bytes());
                         PreparedChange::Upsert { path, blob, lfs: Some(pointer) }
                     } else {
-                        let bytes = tokio::fs::read(decoded.file.path()).await.map_err(crate::ports::StorageError::Io)?;
+                        let bytes =
+                            tokio::fs::read(decoded.file.path()).await.map_err(crate::ports::StorageError::Io)?;
                         PreparedChange::Upsert { path, blob: BlobSource::Bytes(bytes), lfs: None }
                     }
                 }
@@ -372,7 +389,9 @@ impl Hub {
                     PreparedChange::Upsert { path, blob, lfs } => {
                         let bytes = match blob {
                             BlobSource::Bytes(bytes) => bytes.clone(),
-                            BlobSource::File(file) => std::fs::read(file).map_err(|error| GitError::Backend(error.to_string()))?,
+                            BlobSource::File(file) => {
+                                std::fs::read(file).map_err(|error| GitError::Backend(error.to_string()))?
+                            }
                         };
                         if path.as_str() == "README.md" {
                             readme = Some(readme_tags(&bytes));
@@ -417,7 +436,9 @@ impl Hub {
             let (repo_id, ref_name) = (intent.repo_id.clone(), intent.ref_name.clone());
             let landed = self
                 .blocking(move |git| {
-                    let Some(target) = git.ref_target(&repo_id, &ref_name)? else { return Ok(false) };
+                    let Some(target) = git.ref_target(&repo_id, &ref_name)? else {
+                        return Ok(false);
+                    };
                     Ok(git.is_ancestor(&repo_id, &new_commit, &target)?)
                 })
                 .await
@@ -460,7 +481,9 @@ fn missing_lfs_rules(
     let mut text = match written {
         Some(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
         None => match git.entry(repo_id, head, &attributes_path)? {
-            Some(entry) if entry.kind == EntryKind::File => String::from_utf8_lossy(&git.read_blob(repo_id, &entry.oid)?).into_owned(),
+            Some(entry) if entry.kind == EntryKind::File => {
+                String::from_utf8_lossy(&git.read_blob(repo_id, &entry.oid)?).into_owned()
+            }
             _ => String::new(),
         },
     };

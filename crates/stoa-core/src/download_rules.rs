@@ -28,7 +28,9 @@ impl DownloadRules {
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            let Some((kind, pattern)) = line.split_once(' ') else { continue };
+            let Some((kind, pattern)) = line.split_once(' ') else {
+                continue;
+            };
             let builder = match kind {
                 "model" => &mut models,
                 "dataset" => &mut datasets,

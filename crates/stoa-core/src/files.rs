@@ -91,9 +91,8 @@ impl Hub {
         let repo_id = repo.id.clone();
         let commit = commit.clone();
         self.blocking(move |git| {
-            let entries = git
-                .list_tree(&repo_id, &commit, folder.as_ref(), recursive)?
-                .ok_or_else(CoreError::entry_not_found)?;
+            let entries =
+                git.list_tree(&repo_id, &commit, folder.as_ref(), recursive)?.ok_or_else(CoreError::entry_not_found)?;
             entries.into_iter().map(|entry| upgrade_entry(git, &repo_id, entry)).collect()
         })
         .await
@@ -110,7 +109,13 @@ impl Hub {
                 files.map(|entry| upgrade_entry(git, &repo_id, entry)).collect()
             } else {
                 Ok(files
-                    .map(|entry| FileEntry { path: entry.path, kind: entry.kind, oid: entry.oid, size: entry.size, lfs: None })
+                    .map(|entry| FileEntry {
+                        path: entry.path,
+                        kind: entry.kind,
+                        oid: entry.oid,
+                        size: entry.size,
+                        lfs: None,
+                    })
                     .collect())
             }
         })
@@ -124,7 +129,9 @@ impl Hub {
         self.blocking(move |git| {
             let mut found = Vec::new();
             for text in paths {
-                let Ok(path) = RepoPath::parse(&text) else { continue };
+                let Ok(path) = RepoPath::parse(&text) else {
+                    continue;
+                };
                 if let Some(entry) = git.entry(&repo_id, &commit, &path)? {
                     found.push(upgrade_entry(git, &repo_id, entry)?);
                 }
@@ -146,6 +153,18 @@ impl Hub {
             _ => Ok(None),
         })
         .await
+    }
+
+    /// The `lastCommit` of each path at `commit`.
+    pub async fn last_commits(
+        &self,
+        repo: &Repo,
+        commit: &ObjectId,
+        paths: Vec<String>,
+    ) -> CoreResult<HashMap<String, crate::ports::CommitInfo>> {
+        let repo_id = repo.id.clone();
+        let commit = commit.clone();
+        self.blocking(move |git| Ok(git.last_commits(&repo_id, &commit, &paths)?)).await
     }
 
     /// Reads a git blob (regular files, which are bounded by the push and commit limits).
@@ -194,7 +213,9 @@ impl Hub {
                 };
                 let mut existing = HashMap::new();
                 for text in paths {
-                    let Ok(path) = RepoPath::parse(&text) else { continue };
+                    let Ok(path) = RepoPath::parse(&text) else {
+                        continue;
+                    };
                     if let Some(entry) = git.entry(&repo_id, &commit_id, &path)?
                         && entry.kind == EntryKind::File
                     {
@@ -232,9 +253,7 @@ impl Hub {
 
 /// The Hub treats a sample with a NUL byte as binary content.
 fn sample_is_binary(sample: &str) -> bool {
-    base64::engine::general_purpose::STANDARD
-        .decode(sample)
-        .is_ok_and(|bytes| bytes.contains(&0))
+    base64::engine::general_purpose::STANDARD.decode(sample).is_ok_and(|bytes| bytes.contains(&0))
 }
 
 #[cfg(test)]

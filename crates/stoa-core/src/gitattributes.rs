@@ -5,16 +5,47 @@ use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use stoa_types::RepoType;
 
 const LFS_EXTENSIONS: &[&str] = &[
-    "*.7z", "*.arrow", "*.bin", "*.bz2", "*.ckpt", "*.ftz", "*.gz", "*.h5", "*.joblib", "*.lfs.*",
-    "*.mlmodel", "*.model", "*.msgpack", "*.npy", "*.npz", "*.onnx", "*.ot", "*.parquet", "*.pb",
-    "*.pickle", "*.pkl", "*.pt", "*.pth", "*.rar", "*.safetensors", "saved_model/**/*", "*.tar.*",
-    "*.tar", "*.tflite", "*.tgz", "*.wasm", "*.xz", "*.zip", "*.zst", "*tfevents*",
+    "*.7z",
+    "*.arrow",
+    "*.bin",
+    "*.bz2",
+    "*.ckpt",
+    "*.ftz",
+    "*.gz",
+    "*.h5",
+    "*.joblib",
+    "*.lfs.*",
+    "*.mlmodel",
+    "*.model",
+    "*.msgpack",
+    "*.npy",
+    "*.npz",
+    "*.onnx",
+    "*.ot",
+    "*.parquet",
+    "*.pb",
+    "*.pickle",
+    "*.pkl",
+    "*.pt",
+    "*.pth",
+    "*.rar",
+    "*.safetensors",
+    "saved_model/**/*",
+    "*.tar.*",
+    "*.tar",
+    "*.tflite",
+    "*.tgz",
+    "*.wasm",
+    "*.xz",
+    "*.zip",
+    "*.zst",
+    "*tfevents*",
 ];
 
 /// Media that dataset repos also route to LFS by default.
 const DATASET_MEDIA: &[&str] = &[
-    "*.mds", "*.pcm", "*.sam", "*.raw", "*.aac", "*.flac", "*.mp3", "*.ogg", "*.wav", "*.bmp",
-    "*.gif", "*.png", "*.tiff", "*.jpg", "*.jpeg", "*.webp",
+    "*.mds", "*.pcm", "*.sam", "*.raw", "*.aac", "*.flac", "*.mp3", "*.ogg", "*.wav", "*.bmp", "*.gif", "*.png",
+    "*.tiff", "*.jpg", "*.jpeg", "*.webp",
 ];
 
 const LFS_ATTRIBUTES: &str = "filter=lfs diff=lfs merge=lfs -text";
@@ -65,7 +96,9 @@ impl LfsRules {
                 continue;
             }
             let mut parts = line.split_whitespace();
-            let Some(pattern) = parts.next() else { continue };
+            let Some(pattern) = parts.next() else {
+                continue;
+            };
             let mut decision = None;
             for attribute in parts {
                 if attribute == "filter=lfs" {
@@ -123,7 +156,9 @@ mod tests {
     #[test]
     fn default_rules_route_weights_to_lfs() {
         let rules = LfsRules::parse(&default_gitattributes(RepoType::Model));
-        for path in ["model.bin", "sub/dir/weights.safetensors", "saved_model/a/b.txt", "x.tar.gz", "events.out.tfevents.1"] {
+        for path in
+            ["model.bin", "sub/dir/weights.safetensors", "saved_model/a/b.txt", "x.tar.gz", "events.out.tfevents.1"]
+        {
             assert!(rules.is_lfs(path), "{path}");
         }
         for path in ["config.json", "README.md", "bin/readme"] {

@@ -104,7 +104,8 @@ impl Hub {
     }
 
     pub(crate) fn repo_lock(&self, repo_id: &str) -> Arc<tokio::sync::Mutex<()>> {
-        let mut locks = self.repo_locks.lock().expect("repo lock table is never poisoned: no code panics while holding it");
+        let mut locks =
+            self.repo_locks.lock().expect("repo lock table is never poisoned: no code panics while holding it");
         locks.entry(repo_id.to_owned()).or_default().clone()
     }
 

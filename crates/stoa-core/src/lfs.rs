@@ -79,10 +79,7 @@ mod tests {
 
     #[test]
     fn pointer_roundtrip() {
-        let pointer = LfsPointer {
-            oid: Sha256Oid::parse(&"ab".repeat(32)).expect("valid oid"),
-            size: 42,
-        };
+        let pointer = LfsPointer { oid: Sha256Oid::parse(&"ab".repeat(32)).expect("valid oid"), size: 42 };
         let text = pointer.encode();
         assert_eq!(LfsPointer::parse(text.as_bytes()), Some(pointer));
         assert_eq!(text.len(), 127);

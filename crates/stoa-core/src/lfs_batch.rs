@@ -20,7 +20,10 @@ pub enum BatchAction {
     AlreadyStored,
     Upload,
     Download,
-    Error { code: u16, message: String },
+    Error {
+        code: u16,
+        message: String,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -132,7 +135,10 @@ impl BatchAction {
         if stored == announced {
             self
         } else {
-            Self::Error { code: 422, message: format!("size {announced} does not match the stored object ({stored} bytes)") }
+            Self::Error {
+                code: 422,
+                message: format!("size {announced} does not match the stored object ({stored} bytes)"),
+            }
         }
     }
 }

@@ -65,9 +65,7 @@ pub async fn read_ndjson(mut body: ByteStream, scratch: &Path) -> Result<Vec<Spo
         }
     }
     drop(sender);
-    parser
-        .await
-        .map_err(|error| NdjsonError::Io(io::Error::other(error.to_string())))?
+    parser.await.map_err(|error| NdjsonError::Io(io::Error::other(error.to_string())))?
 }
 
 #[derive(Debug)]
@@ -118,7 +116,9 @@ impl SpillWriter {
                         self.escape = Escape::Unicode(String::new());
                         return Ok(());
                     }
-                    _ => return Err(NdjsonError::Malformed("invalid escape in string".to_owned())),
+                    _ => {
+                        return Err(NdjsonError::Malformed("invalid escape in string".to_owned()));
+                    }
                 };
                 self.buffer.push(plain);
             }

@@ -331,6 +331,15 @@ pub trait GitStore: Send + Sync + Debug {
     fn update_ref(&self, repo_id: &str, ref_name: &str, expected: &ObjectId, new: &ObjectId) -> Result<(), GitError>;
     /// Current target of a full ref name.
     fn ref_target(&self, repo_id: &str, ref_name: &str) -> Result<Option<ObjectId>, GitError>;
+    /// For each path, the newest commit in the first-parent history of `commit` that changed it
+    /// (the tree listing's `lastCommit`). Paths unchanged within the walk limit get the oldest
+    /// commit examined.
+    fn last_commits(
+        &self,
+        repo_id: &str,
+        commit: &ObjectId,
+        paths: &[String],
+    ) -> Result<std::collections::HashMap<String, CommitInfo>, GitError>;
     /// Whether `ancestor` is reachable from `descendant` (or equal to it).
     fn is_ancestor(&self, repo_id: &str, ancestor: &ObjectId, descendant: &ObjectId) -> Result<bool, GitError>;
 }

@@ -18,6 +18,32 @@ pub struct CreateRepo {
     pub namespace: Option<String>,
     pub name: String,
     pub private: bool,
+    /// Spaces only: `gradio`, `streamlit`, `docker` or `static`.
+    pub space_sdk: Option<String>,
+}
+
+const SPACE_SDKS: &[&str] = &["gradio", "streamlit", "docker", "static"];
+
+/// The first files of a new repo: the default `.gitattributes`, and for a Space the card that
+/// carries its SDK, as the Hub creates them.
+fn initial_files(request: &CreateRepo, id: &RepoId) -> CoreResult<Vec<(RepoPath, Vec<u8>)>> {
+    let mut files = vec![(
+        RepoPath::parse(".gitattributes").expect("constant path is valid"),
+        default_gitattributes(request.repo_type).into_bytes(),
+    )];
+    if request.repo_type == RepoType::Space {
+        let sdk = request.space_sdk.as_deref().unwrap_or_default();
+        if !SPACE_SDKS.contains(&sdk) {
+            return Err(CoreError::bad_request(format!("a Space needs an sdk, one of {}", SPACE_SDKS.join(", "))));
+        }
+        let card = format!(
+            "---\ntitle: {}\nemoji: 🚀\ncolorFrom: blue\ncolorTo: gray\nsdk: {sdk}\npinned: false\n---\n\n# {}\n",
+            id.name(),
+            id.name()
+        );
+        files.push((RepoPath::parse("README.md").expect("constant path is valid"), card.into_bytes()));
+    }
+    Ok(files)
 }
 
 /// A repo at one revision, with what repo info needs.
@@ -45,14 +71,13 @@ impl Hub {
         if self.meta.repo_by_name(request.repo_type, &id.key()).await?.is_some() {
             return Err(CoreError::RepoExists(request.repo_type, id));
         }
+        let files = initial_files(&request, &id)?;
         let now = stoa_types::time::now_unix();
         let repo_id = new_object_id();
-        let attributes = default_gitattributes(request.repo_type).into_bytes();
         let author = signature_of(&user, now);
         let git_repo_id = repo_id.clone();
         self.blocking(move |git| {
-            let path = RepoPath::parse(".gitattributes").expect("constant path is valid");
-            git.create(&git_repo_id, vec![(path, attributes)], &author, "initial commit")?;
+            git.create(&git_repo_id, files, &author, "initial commit")?;
             Ok(())
         })
         .await?;
@@ -71,7 +96,7 @@ impl Hub {
             let _ = self.blocking(move |git| Ok(git.delete(&cleanup_id)?)).await;
             return Err(match error {
                 StoreError::AlreadyExists => CoreError::RepoExists(request.repo_type, id),
-                other => other.into(),
+                other @ StoreError::Backend(_) => other.into(),
             });
         }
         tracing::info!(repo.id = %id, repo.r#type = %request.repo_type, "repo created");

@@ -12,11 +12,7 @@ const TOKEN_BODY_LEN: usize = 34;
 /// A new random token: `hf_` followed by 34 alphanumerics.
 #[must_use]
 pub fn generate_token() -> String {
-    let body: String = rand::rng()
-        .sample_iter(&Alphanumeric)
-        .take(TOKEN_BODY_LEN)
-        .map(char::from)
-        .collect();
+    let body: String = rand::rng().sample_iter(&Alphanumeric).take(TOKEN_BODY_LEN).map(char::from).collect();
     format!("hf_{body}")
 }
 

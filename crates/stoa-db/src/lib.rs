@@ -13,9 +13,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use stoa_core::lfs::Sha256Oid;
-use stoa_core::ports::{
-    CommitIntent, MetaStore, NewRepo, NewUser, Repo, RepoQuery, StoreError, TokenRecord, User,
-};
+use stoa_core::ports::{CommitIntent, MetaStore, NewRepo, NewUser, Repo, RepoQuery, StoreError, TokenRecord, User};
 use stoa_types::RepoType;
 
 /// The SQLite metadata store.
@@ -24,6 +22,7 @@ pub struct SqliteStore {
     pool: SqlitePool,
 }
 
+#[expect(clippy::needless_pass_by_value, reason = "shaped for map_err")]
 pub(crate) fn backend(error: sqlx::Error) -> StoreError {
     match &error {
         sqlx::Error::Database(database) if database.is_unique_violation() => StoreError::AlreadyExists,

@@ -89,12 +89,14 @@ impl SqliteStore {
     pub(crate) async fn apply_intent(&self, intent: &CommitIntent) -> Result<(), StoreError> {
         let mut transaction = self.pool().begin().await.map_err(backend)?;
         for oid in &intent.lfs_oids {
-            sqlx::query("INSERT INTO repo_lfs_objects (repo_id, oid) VALUES (?, ?) ON CONFLICT (repo_id, oid) DO NOTHING")
-                .bind(&intent.repo_id)
-                .bind(oid)
-                .execute(&mut *transaction)
-                .await
-                .map_err(backend)?;
+            sqlx::query(
+                "INSERT INTO repo_lfs_objects (repo_id, oid) VALUES (?, ?) ON CONFLICT (repo_id, oid) DO NOTHING",
+            )
+            .bind(&intent.repo_id)
+            .bind(oid)
+            .execute(&mut *transaction)
+            .await
+            .map_err(backend)?;
         }
         if intent.is_default_branch {
             sqlx::query("UPDATE repos SET last_modified = MAX(last_modified, ?) WHERE id = ?")

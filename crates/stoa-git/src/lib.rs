@@ -88,7 +88,9 @@ impl GixStore {
 
 /// A `*.lock` file left by a killed process would block its ref forever.
 fn remove_stale_locks(folder: &Path) -> std::io::Result<()> {
-    let Ok(entries) = fs::read_dir(folder) else { return Ok(()) };
+    let Ok(entries) = fs::read_dir(folder) else {
+        return Ok(());
+    };
     for entry in entries {
         let entry = entry?;
         let path = entry.path();
@@ -165,6 +167,15 @@ impl stoa_core::ports::GitStore for GixStore {
 
     fn ref_target(&self, repo_id: &str, ref_name: &str) -> Result<Option<ObjectId>, GitError> {
         self.read_ref(repo_id, ref_name)
+    }
+
+    fn last_commits(
+        &self,
+        repo_id: &str,
+        commit: &ObjectId,
+        paths: &[String],
+    ) -> Result<std::collections::HashMap<String, stoa_core::ports::CommitInfo>, GitError> {
+        self.find_last_commits(repo_id, commit, paths)
     }
 
     fn is_ancestor(&self, repo_id: &str, ancestor: &ObjectId, descendant: &ObjectId) -> Result<bool, GitError> {

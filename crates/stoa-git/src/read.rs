@@ -1,6 +1,6 @@
 //! Reading: revisions, commits, trees and blobs.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use gix::bstr::ByteSlice;
 use gix::objs::tree::EntryKind as GixKind;
@@ -8,6 +8,9 @@ use stoa_core::ports::{CommitInfo, EntryKind, GitEntry, GitError, ObjectId, Reso
 use stoa_types::RepoPath;
 
 use crate::{GixStore, backend, from_gix, to_gix};
+
+/// Bounds the history walk of `lastCommit`; older changes are attributed to the oldest commit seen.
+const MAX_LAST_COMMIT_WALK: usize = 1000;
 
 /// Bounds the ancestry walk of crash recovery; a commit further back than this from the ref is
 /// treated as not landed.
@@ -24,7 +27,9 @@ impl GixStore {
             return Ok(None);
         }
         if revision.len() == 40 && is_hex(revision) {
-            let Ok(id) = gix::ObjectId::from_hex(revision.to_ascii_lowercase().as_bytes()) else { return Ok(None) };
+            let Ok(id) = gix::ObjectId::from_hex(revision.to_ascii_lowercase().as_bytes()) else {
+                return Ok(None);
+            };
             return Ok(peel_to_commit(&repo, id)?.map(|commit| ResolvedRevision { commit, branch_ref: None }));
         }
         let candidates: Vec<String> = if revision.starts_with("refs/") {
@@ -75,7 +80,12 @@ impl GixStore {
         commit_object.tree_id().map(gix::Id::detach).map_err(backend)
     }
 
-    pub(crate) fn lookup_entry(&self, repo_id: &str, commit: &ObjectId, path: &RepoPath) -> Result<Option<GitEntry>, GitError> {
+    pub(crate) fn lookup_entry(
+        &self,
+        repo_id: &str,
+        commit: &ObjectId,
+        path: &RepoPath,
+    ) -> Result<Option<GitEntry>, GitError> {
         let repo = self.repo(repo_id)?;
         let tree = repo.find_object(Self::root_tree(&repo, commit)?).map_err(backend)?.into_tree();
         let Some(entry) = tree.lookup_entry(path.segments()).map_err(backend)? else {
@@ -124,7 +134,69 @@ impl GixStore {
         Ok(Some(entries))
     }
 
-    pub(crate) fn reachable(&self, repo_id: &str, ancestor: &ObjectId, descendant: &ObjectId) -> Result<bool, GitError> {
+    pub(crate) fn find_last_commits(
+        &self,
+        repo_id: &str,
+        commit: &ObjectId,
+        paths: &[String],
+    ) -> Result<HashMap<String, CommitInfo>, GitError> {
+        let repo = self.repo(repo_id)?;
+        let entry_id = |commit_id: gix::ObjectId, path: &str| -> Result<Option<gix::ObjectId>, GitError> {
+            let commit_object = repo.find_object(commit_id).map_err(backend)?.try_into_commit().map_err(backend)?;
+            let tree = repo.find_object(commit_object.tree_id().map_err(backend)?).map_err(backend)?.into_tree();
+            Ok(tree.lookup_entry(path.split('/')).map_err(backend)?.map(|entry| entry.object_id()))
+        };
+        let mut pending: Vec<(String, Option<gix::ObjectId>)> = Vec::new();
+        let mut current = to_gix(commit)?;
+        for path in paths {
+            pending.push((path.clone(), entry_id(current, path)?));
+        }
+        let mut found = HashMap::new();
+        let mut steps = 0;
+        while !pending.is_empty() {
+            let commit_object = repo.find_object(current).map_err(backend)?.try_into_commit().map_err(backend)?;
+            let parent = commit_object.parent_ids().next().map(gix::Id::detach);
+            steps += 1;
+            let mut still_pending = Vec::new();
+            for (path, id) in pending {
+                let changed_here = match parent {
+                    Some(parent) if steps < MAX_LAST_COMMIT_WALK => entry_id(parent, &path)? != id,
+                    _ => true,
+                };
+                if changed_here {
+                    found.insert(path, from_gix(current));
+                } else {
+                    still_pending.push((path, id));
+                }
+            }
+            pending = still_pending;
+            match parent {
+                Some(parent) => current = parent,
+                None => break,
+            }
+        }
+        let mut infos = HashMap::new();
+        let mut cache: HashMap<ObjectId, CommitInfo> = HashMap::new();
+        for (path, commit_id) in found {
+            let info = match cache.get(&commit_id) {
+                Some(info) => info.clone(),
+                None => {
+                    let info = self.read_commit(repo_id, &commit_id)?;
+                    cache.insert(commit_id, info.clone());
+                    info
+                }
+            };
+            infos.insert(path, info);
+        }
+        Ok(infos)
+    }
+
+    pub(crate) fn reachable(
+        &self,
+        repo_id: &str,
+        ancestor: &ObjectId,
+        descendant: &ObjectId,
+    ) -> Result<bool, GitError> {
         let repo = self.repo(repo_id)?;
         let target = to_gix(ancestor)?;
         let mut queue = VecDeque::from([to_gix(descendant)?]);
@@ -143,7 +215,12 @@ impl GixStore {
     }
 }
 
-fn make_entry(repo: &gix::Repository, path: String, kind: GixKind, oid: gix::ObjectId) -> Result<Option<GitEntry>, GitError> {
+fn make_entry(
+    repo: &gix::Repository,
+    path: String,
+    kind: GixKind,
+    oid: gix::ObjectId,
+) -> Result<Option<GitEntry>, GitError> {
     let entry = match kind {
         GixKind::Tree => GitEntry { path, kind: EntryKind::Directory, oid: from_gix(oid), size: 0 },
         GixKind::Blob | GixKind::BlobExecutable | GixKind::Link => {

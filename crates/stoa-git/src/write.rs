@@ -88,7 +88,12 @@ impl GixStore {
         let empty_tree = gix::ObjectId::empty_tree(gix::hash::Kind::Sha1);
         let tree = write_tree_changes(&repo, empty_tree, changes)?;
         let commit = write_commit_object(&repo, tree, Vec::new(), author, message)?;
-        let edit = RefEdit::update(full_name("refs/heads/main")?, Target::Object(commit), PreviousValue::MustNotExist, "create");
+        let edit = RefEdit::update(
+            full_name("refs/heads/main")?,
+            Target::Object(commit),
+            PreviousValue::MustNotExist,
+            "create",
+        );
         repo.edit_references_as(Some(edit), Some(gix_signature(author).to_ref(&mut Default::default())))
             .map_err(backend)?;
         drop(repo);

@@ -124,7 +124,9 @@ fn parse_web(segments: &[&str]) -> Option<Endpoint> {
         };
     }
     let (id, rest) = split_id(segments, |segment| segment == "resolve")?;
-    let ["resolve", args @ ..] = rest else { return None };
+    let ["resolve", args @ ..] = rest else {
+        return None;
+    };
     let (revision, used) = take_revision(args)?;
     let path = join_path(&args[used..]);
     if path.is_empty() {
@@ -168,11 +170,19 @@ mod tests {
         );
         assert_eq!(
             parse("/api/models/u/r/tree/main/1%2F2"),
-            Some(Endpoint::ListRepoTree { repo: repo(RepoType::Model, "u/r"), revision: "main".to_owned(), path: Some("1/2".to_owned()) })
+            Some(Endpoint::ListRepoTree {
+                repo: repo(RepoType::Model, "u/r"),
+                revision: "main".to_owned(),
+                path: Some("1/2".to_owned())
+            })
         );
         assert_eq!(
             parse("/api/models/u/r/tree/refs/pr/3/dir/sub"),
-            Some(Endpoint::ListRepoTree { repo: repo(RepoType::Model, "u/r"), revision: "refs/pr/3".to_owned(), path: Some("dir/sub".to_owned()) })
+            Some(Endpoint::ListRepoTree {
+                repo: repo(RepoType::Model, "u/r"),
+                revision: "refs/pr/3".to_owned(),
+                path: Some("dir/sub".to_owned())
+            })
         );
         assert_eq!(
             parse("/api/spaces/u/r/commit/feature%2Fx"),
@@ -193,14 +203,28 @@ mod tests {
         );
         assert_eq!(
             parse("/datasets/u/d/resolve/refs%2Fpr%2F3/data/train.csv"),
-            Some(Endpoint::Resolve { repo: repo(RepoType::Dataset, "u/d"), revision: "refs/pr/3".to_owned(), path: "data/train.csv".to_owned() })
+            Some(Endpoint::Resolve {
+                repo: repo(RepoType::Dataset, "u/d"),
+                revision: "refs/pr/3".to_owned(),
+                path: "data/train.csv".to_owned()
+            })
         );
         assert_eq!(
             parse("/u/r/resolve/refs/pr/3/a.txt"),
-            Some(Endpoint::Resolve { repo: repo(RepoType::Model, "u/r"), revision: "refs/pr/3".to_owned(), path: "a.txt".to_owned() })
+            Some(Endpoint::Resolve {
+                repo: repo(RepoType::Model, "u/r"),
+                revision: "refs/pr/3".to_owned(),
+                path: "a.txt".to_owned()
+            })
         );
-        assert_eq!(parse("/u/r.git/info/lfs/objects/batch"), Some(Endpoint::LfsBatch { repo: repo(RepoType::Model, "u/r") }));
-        assert_eq!(parse("/spaces/u/r/info/lfs/objects/batch"), Some(Endpoint::LfsBatch { repo: repo(RepoType::Space, "u/r") }));
+        assert_eq!(
+            parse("/u/r.git/info/lfs/objects/batch"),
+            Some(Endpoint::LfsBatch { repo: repo(RepoType::Model, "u/r") })
+        );
+        assert_eq!(
+            parse("/spaces/u/r/info/lfs/objects/batch"),
+            Some(Endpoint::LfsBatch { repo: repo(RepoType::Space, "u/r") })
+        );
         assert_eq!(parse("/u/r/resolve/main/"), None);
     }
 }

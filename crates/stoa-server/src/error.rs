@@ -6,9 +6,12 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use stoa_core::{CoreError, ErrorCode};
 
-/// An error on its way to the client.
+/// An error on its way to the client (boxed: handlers return it on every path).
 #[derive(Debug)]
-pub(crate) struct ApiError {
+pub(crate) struct ApiError(Box<ApiErrorInner>);
+
+#[derive(Debug)]
+struct ApiErrorInner {
     error: CoreError,
     /// Whether the caller had no credentials: hidden repos then answer 401 rather than 404.
     anonymous: bool,
@@ -20,7 +23,12 @@ pub(crate) type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
     pub(crate) fn new(error: CoreError, anonymous: bool) -> Self {
-        Self { error, anonymous, headers: HeaderMap::new(), body_extra: serde_json::Map::new() }
+        Self(Box::new(ApiErrorInner {
+            error,
+            anonymous,
+            headers: HeaderMap::new(),
+            body_extra: serde_json::Map::new(),
+        }))
     }
 
     pub(crate) fn bad_request(message: impl Into<String>) -> Self {
@@ -34,19 +42,19 @@ impl ApiError {
     /// Adds a header to the error response (e.g. `X-Repo-Commit` on a missing file).
     pub(crate) fn with_header(mut self, name: &'static str, value: &str) -> Self {
         if let Ok(value) = HeaderValue::from_str(value) {
-            self.headers.insert(HeaderName::from_static(name), value);
+            self.0.headers.insert(HeaderName::from_static(name), value);
         }
         self
     }
 
     /// Adds a key to the JSON body (e.g. `url` on a 409 from repo creation).
     pub(crate) fn with_body_field(mut self, key: &str, value: serde_json::Value) -> Self {
-        self.body_extra.insert(key.to_owned(), value);
+        self.0.body_extra.insert(key.to_owned(), value);
         self
     }
 
     pub(crate) fn status(&self) -> StatusCode {
-        status_of(&self.error, self.anonymous)
+        status_of(&self.0.error, self.0.anonymous)
     }
 }
 
@@ -86,39 +94,38 @@ fn code_name(code: ErrorCode) -> &'static str {
 
 /// Header values must be visible ASCII; anything else is replaced rather than dropped.
 fn header_safe(text: &str) -> HeaderValue {
-    let cleaned: String = text
-        .chars()
-        .map(|c| if c.is_ascii() && !c.is_ascii_control() { c } else { '?' })
-        .take(1000)
-        .collect();
+    let cleaned: String =
+        text.chars().map(|c| if c.is_ascii() && !c.is_ascii_control() { c } else { '?' }).take(1000).collect();
     HeaderValue::from_str(&cleaned).unwrap_or_else(|_| HeaderValue::from_static("error"))
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
-        let code = self.error.code();
+        let inner = *self.0;
+        let code = inner.error.code();
         let message = if code == ErrorCode::Internal {
-            tracing::error!(error = %self.error, "request failed");
+            tracing::error!(error = %inner.error, "request failed");
             "Internal Server Error".to_owned()
         } else {
-            self.error.to_string()
+            inner.error.to_string()
         };
-        let mut body = self.body_extra;
+        let mut body = inner.body_extra;
         body.insert("error".to_owned(), serde_json::Value::String(message.clone()));
         let mut response = (status, axum::Json(serde_json::Value::Object(body))).into_response();
         let headers = response.headers_mut();
         headers.insert("x-error-code", HeaderValue::from_static(code_name(code)));
         headers.insert("x-error-message", header_safe(&message));
-        if let CoreError::RangeNotSatisfiable { size } = &self.error
+        if let CoreError::RangeNotSatisfiable { size } = &inner.error
             && let Ok(value) = HeaderValue::from_str(&format!("bytes */{size}"))
         {
             headers.insert(header::CONTENT_RANGE, value);
         }
         if status == StatusCode::UNAUTHORIZED {
-            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"Stoa\", charset=\"UTF-8\""));
+            headers
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"Stoa\", charset=\"UTF-8\""));
         }
-        headers.extend(self.headers);
+        headers.extend(inner.headers);
         response
     }
 }

@@ -63,7 +63,12 @@ fn parse_oid(text: &str) -> ApiResult<Sha256Oid> {
 }
 
 /// `POST /{P}{id}.git/info/lfs/objects/batch`.
-pub(crate) async fn batch(state: &AppState, headers: &HeaderMap, repo_ref: RepoRef, body: bytes::Bytes) -> ApiResult<Response> {
+pub(crate) async fn batch(
+    state: &AppState,
+    headers: &HeaderMap,
+    repo_ref: RepoRef,
+    body: bytes::Bytes,
+) -> ApiResult<Response> {
     let caller = principal(state, headers).await?;
     let anonymous = caller.user().is_none();
     let fail = |error: CoreError| ApiError::new(error, anonymous);
@@ -75,7 +80,9 @@ pub(crate) async fn batch(state: &AppState, headers: &HeaderMap, repo_ref: RepoR
     let operation = match request.operation.as_str() {
         "upload" => LfsOperation::Upload,
         "download" => LfsOperation::Download,
-        other => return Err(ApiError::bad_request(format!("unknown LFS operation '{other}'"))),
+        other => {
+            return Err(ApiError::bad_request(format!("unknown LFS operation '{other}'")));
+        }
     };
     let repo = state.hub.find_repo(&caller, repo_ref.repo_type, &repo_ref.id).await.map_err(fail)?;
     let objects = request.objects.iter().map(|object| (object.oid.clone(), object.size)).collect();
@@ -111,7 +118,10 @@ pub(crate) async fn batch(state: &AppState, headers: &HeaderMap, repo_ref: RepoR
                 let oid = parse_oid(&plan.oid)?;
                 let path = format!("/lfs/download/{}/{oid}", repo.id);
                 let href = urls.sign(&path, &download_purpose(&repo.id, &oid));
-                actions.insert("download", LfsAction { href, header: BTreeMap::new(), expires_in: Some(ttl.unsigned_abs()) });
+                actions.insert(
+                    "download",
+                    LfsAction { href, header: BTreeMap::new(), expires_in: Some(ttl.unsigned_abs()) },
+                );
             }
             BatchAction::Error { code, message } => error = Some(LfsObjectError { code, message }),
         }
@@ -212,7 +222,9 @@ pub(crate) async fn download_object(
         RangeRequest::Partial { start, end } => {
             (StatusCode::PARTIAL_CONTENT, start, end - start + 1, Some(format!("bytes {start}-{end}/{size}")))
         }
-        RangeRequest::Unsatisfiable => return Err(ApiError::new(CoreError::RangeNotSatisfiable { size }, false)),
+        RangeRequest::Unsatisfiable => {
+            return Err(ApiError::new(CoreError::RangeNotSatisfiable { size }, false));
+        }
     };
     let mut response_headers = HeaderMap::new();
     response_headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
@@ -226,12 +238,17 @@ pub(crate) async fn download_object(
 }
 
 /// `POST .../objects/verify` with the token: is the object stored with this size?
-pub(crate) async fn verify(state: &AppState, headers: &HeaderMap, repo_ref: RepoRef, body: bytes::Bytes) -> ApiResult<Response> {
+pub(crate) async fn verify(
+    state: &AppState,
+    headers: &HeaderMap,
+    repo_ref: RepoRef,
+    body: bytes::Bytes,
+) -> ApiResult<Response> {
     let caller = principal(state, headers).await?;
     let anonymous = caller.user().is_none();
     let fail = |error: CoreError| ApiError::new(error, anonymous);
-    let object: stoa_types::wire::LfsObjectSpec =
-        serde_json::from_slice(&body).map_err(|error| ApiError::bad_request(format!("invalid verify body: {error}")))?;
+    let object: stoa_types::wire::LfsObjectSpec = serde_json::from_slice(&body)
+        .map_err(|error| ApiError::bad_request(format!("invalid verify body: {error}")))?;
     let oid = parse_oid(&object.oid)?;
     let repo = state.hub.find_repo(&caller, repo_ref.repo_type, &repo_ref.id).await.map_err(fail)?;
     if state.hub.lfs_verify(&caller, &repo, &oid, object.size).await.map_err(fail)? {
@@ -260,5 +277,8 @@ pub(crate) async fn locks(
     if method == Method::GET {
         return Ok(lfs_json(StatusCode::OK, &serde_json::json!({"locks": []})));
     }
-    Ok(lfs_json(StatusCode::NOT_IMPLEMENTED, &serde_json::json!({"message": "file locking is not supported by this server"})))
+    Ok(lfs_json(
+        StatusCode::NOT_IMPLEMENTED,
+        &serde_json::json!({"message": "file locking is not supported by this server"}),
+    ))
 }

@@ -19,7 +19,10 @@ use crate::error::{ApiError, ApiResult};
 pub(crate) enum RangeRequest {
     Full,
     /// Inclusive bounds.
-    Partial { start: u64, end: u64 },
+    Partial {
+        start: u64,
+        end: u64,
+    },
     Unsatisfiable,
 }
 
@@ -32,16 +35,22 @@ pub(crate) fn parse_range(header: Option<&str>, size: u64) -> RangeRequest {
     if spec.contains(',') {
         return RangeRequest::Full;
     }
-    let Some((first, last)) = spec.split_once('-') else { return RangeRequest::Full };
+    let Some((first, last)) = spec.split_once('-') else {
+        return RangeRequest::Full;
+    };
     let (first, last) = (first.trim(), last.trim());
     if first.is_empty() {
-        let Ok(suffix) = last.parse::<u64>() else { return RangeRequest::Full };
+        let Ok(suffix) = last.parse::<u64>() else {
+            return RangeRequest::Full;
+        };
         if suffix == 0 || size == 0 {
             return RangeRequest::Unsatisfiable;
         }
         return RangeRequest::Partial { start: size.saturating_sub(suffix), end: size - 1 };
     }
-    let Ok(start) = first.parse::<u64>() else { return RangeRequest::Full };
+    let Ok(start) = first.parse::<u64>() else {
+        return RangeRequest::Full;
+    };
     let end = if last.is_empty() {
         u64::MAX
     } else {
@@ -79,9 +88,22 @@ fn header_value(text: &str) -> HeaderValue {
 
 fn content_disposition(path: &str) -> HeaderValue {
     let name = path.rsplit('/').next().unwrap_or(path);
-    let ascii: String = name.chars().map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' { c } else { '_' }).collect();
+    let ascii: String =
+        name.chars().map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' { c } else { '_' }).collect();
     let encoded = percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC).to_string();
     header_value(&format!("inline; filename*=UTF-8''{encoded}; filename=\"{ascii}\";"))
+}
+
+/// One download = one count. huggingface_hub marks every request of a download with
+/// `X-HF-Download-Counter` and always sends a HEAD before its GET, so for it the HEAD counts;
+/// other clients (curl, git-lfs, browsers) count on their GET. Ranged reads past the start are
+/// parts of a fetch already counted.
+fn is_one_fetch(method: &Method, headers: &HeaderMap, range: RangeRequest) -> bool {
+    let from_hub_client = headers.contains_key("x-hf-download-counter");
+    if method == Method::HEAD {
+        return from_hub_client;
+    }
+    !from_hub_client && matches!(range, RangeRequest::Full | RangeRequest::Partial { start: 0, .. })
 }
 
 pub(crate) async fn resolve(
@@ -102,9 +124,6 @@ pub(crate) async fn resolve(
     let Some(entry) = hub.file_at(&repo, &resolved.commit, path).await.map_err(fail)? else {
         return Err(fail(CoreError::entry_not_found()).with_header("x-repo-commit", &commit));
     };
-    if let Err(error) = hub.record_download(&repo, path).await {
-        tracing::warn!(error = %error, "download not counted");
-    }
 
     let mut response_headers = HeaderMap::new();
     response_headers.insert("x-repo-commit", header_value(&commit));
@@ -127,6 +146,11 @@ pub(crate) async fn resolve(
     }
 
     let range = parse_range(headers.get(header::RANGE).and_then(|value| value.to_str().ok()), size);
+    if is_one_fetch(method, headers, range)
+        && let Err(error) = hub.record_download(&repo, path).await
+    {
+        tracing::warn!(error = %error, "download not counted");
+    }
     let (status, start, length) = match range {
         RangeRequest::Full => (StatusCode::OK, 0, size),
         RangeRequest::Partial { start, end } => {

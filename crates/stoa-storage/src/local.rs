@@ -60,9 +60,7 @@ fn publish(temp: tempfile::TempPath, target: &Path) -> io::Result<()> {
 
 fn check_digest(oid: &Sha256Oid, expected_size: u64, size: u64, digest: &[u8]) -> Result<(), StorageError> {
     if size != expected_size {
-        return Err(StorageError::Rejected(format!(
-            "size mismatch: received {size} bytes, expected {expected_size}"
-        )));
+        return Err(StorageError::Rejected(format!("size mismatch: received {size} bytes, expected {expected_size}")));
     }
     let actual = hex::encode(digest);
     if actual != oid.as_str() {
@@ -71,10 +69,10 @@ fn check_digest(oid: &Sha256Oid, expected_size: u64, size: u64, digest: &[u8]) -
     Ok(())
 }
 
-async fn blocking<T: Send + 'static>(work: impl FnOnce() -> Result<T, StorageError> + Send + 'static) -> Result<T, StorageError> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|error| StorageError::Io(io::Error::other(error.to_string())))?
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, StorageError> + Send + 'static,
+) -> Result<T, StorageError> {
+    tokio::task::spawn_blocking(work).await.map_err(|error| StorageError::Io(io::Error::other(error.to_string())))?
 }
 
 #[async_trait]
@@ -159,7 +157,8 @@ impl BlobStore for LocalBlobStore {
             let mut size = 0u64;
             let mut buffer = vec![0u8; 1 << 20];
             for path in &files {
-                let part = File::open(path).map_err(|_| StorageError::Rejected(format!("unknown part {}", path.display())))?;
+                let part =
+                    File::open(path).map_err(|_| StorageError::Rejected(format!("unknown part {}", path.display())))?;
                 let mut reader = BufReader::new(part);
                 loop {
                     let read = reader.read(&mut buffer)?;

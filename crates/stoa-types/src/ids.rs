@@ -97,9 +97,7 @@ const MAX_REPO_NAME: usize = 96;
 fn valid_part(part: &str) -> bool {
     !part.is_empty()
         && part.len() <= MAX_REPO_NAME
-        && part
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        && part.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
         && !part.starts_with(['-', '.'])
         && !part.ends_with(['-', '.'])
         && !part.contains("--")
@@ -113,10 +111,7 @@ impl RepoId {
         if !valid_part(namespace) || !valid_part(name) {
             return Err(IdError::RepoName(format!("{namespace}/{name}")));
         }
-        Ok(Self {
-            namespace: namespace.to_owned(),
-            name: name.to_owned(),
-        })
+        Ok(Self { namespace: namespace.to_owned(), name: name.to_owned() })
     }
 
     /// Parses `ns/name`. A one-segment id is refused: every Stoa repo has a namespace.
@@ -192,10 +187,10 @@ impl RepoPath {
             if segment.len() > MAX_SEGMENT_BYTES {
                 return refuse("a path segment is longer than 255 bytes");
             }
-        }
-        let first = trimmed.split('/').next().unwrap_or_default();
-        if first.eq_ignore_ascii_case(".git") {
-            return refuse("paths inside .git are not allowed");
+            // Git refuses a `.git` component anywhere in a tree.
+            if segment.eq_ignore_ascii_case(".git") {
+                return refuse("paths inside .git are not allowed");
+            }
         }
         Ok(Self(trimmed.to_owned()))
     }
@@ -213,8 +208,7 @@ impl RepoPath {
     /// Whether `self` is `other` or lies below it.
     #[must_use]
     pub fn is_within(&self, folder: &Self) -> bool {
-        self.0 == folder.0
-            || (self.0.starts_with(&folder.0) && self.0.as_bytes().get(folder.0.len()) == Some(&b'/'))
+        self.0 == folder.0 || (self.0.starts_with(&folder.0) && self.0.as_bytes().get(folder.0.len()) == Some(&b'/'))
     }
 }
 
@@ -241,7 +235,19 @@ mod tests {
 
     #[test]
     fn paths_refuse_traversal() {
-        for bad in ["", "/etc/passwd", "../x", "a/../b", "a//b", ".git/config", ".GIT/HEAD", "a\0b", "./a"] {
+        for bad in [
+            "",
+            "/etc/passwd",
+            "sub/.git/config",
+            "a/.Git",
+            "../x",
+            "a/../b",
+            "a//b",
+            ".git/config",
+            ".GIT/HEAD",
+            "a\0b",
+            "./a",
+        ] {
             assert!(RepoPath::parse(bad).is_err(), "{bad:?} should be refused");
         }
         assert!(RepoPath::parse(&"a/".repeat(600)).is_err());

@@ -5,10 +5,7 @@ use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
 /// Formats unix seconds as `2024-05-01T12:00:00.000Z`.
 #[must_use]
 pub fn format_unix(seconds: i64) -> String {
-    let date = Utc
-        .timestamp_opt(seconds, 0)
-        .single()
-        .unwrap_or(DateTime::UNIX_EPOCH);
+    let date = Utc.timestamp_opt(seconds, 0).single().unwrap_or(DateTime::UNIX_EPOCH);
     date.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 

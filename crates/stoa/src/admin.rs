@@ -37,7 +37,9 @@ async fn create_user(args: UserCreateArgs) -> anyhow::Result<()> {
     let now = stoa_types::time::now_unix();
     match store.create_user(user, new_object_id(), now).await {
         Ok(user) => println!("created user {}", user.name),
-        Err(stoa_core::ports::StoreError::AlreadyExists) => bail!("a user named '{}' already exists", args.name),
+        Err(stoa_core::ports::StoreError::AlreadyExists) => {
+            bail!("a user named '{}' already exists", args.name)
+        }
         Err(error) => return Err(error.into()),
     }
     store.close().await;
@@ -66,7 +68,9 @@ async fn create_token(args: TokenCreateArgs) -> anyhow::Result<()> {
     };
     match store.create_token(&record, &hash_token(&secret)).await {
         Ok(()) => println!("{secret}"),
-        Err(stoa_core::ports::StoreError::AlreadyExists) => bail!("this token value is already registered"),
+        Err(stoa_core::ports::StoreError::AlreadyExists) => {
+            bail!("this token value is already registered")
+        }
         Err(error) => return Err(error.into()),
     }
     store.close().await;

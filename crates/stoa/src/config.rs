@@ -22,7 +22,9 @@ pub(crate) struct FileConfig {
 
 impl FileConfig {
     pub(crate) fn load(path: Option<&Path>) -> anyhow::Result<Self> {
-        let Some(path) = path else { return Ok(Self::default()) };
+        let Some(path) = path else {
+            return Ok(Self::default());
+        };
         let text = std::fs::read_to_string(path).with_context(|| format!("reading config file {}", path.display()))?;
         toml::from_str(&text).with_context(|| format!("parsing config file {}", path.display()))
     }
@@ -53,7 +55,8 @@ mod tests {
 
     #[test]
     fn file_config_parses_and_rejects_unknown_keys() {
-        let config: FileConfig = toml::from_str("listen = \"0.0.0.0:9000\"\ninline_upload_max_bytes = 5\n").expect("valid");
+        let config: FileConfig =
+            toml::from_str("listen = \"0.0.0.0:9000\"\ninline_upload_max_bytes = 5\n").expect("valid");
         assert_eq!(config.listen.as_deref(), Some("0.0.0.0:9000"));
         assert!(toml::from_str::<FileConfig>("lisen = 1").is_err());
         assert_eq!(data_dir(None, &config), PathBuf::from(DEFAULT_DATA_DIR));

@@ -40,7 +40,13 @@ pub(crate) async fn create_repo(
     let request: CreateRepoRequest = parse_json(&read_body(body).await?)?;
     let repo_type = repo_type_of(request.repo_type.as_deref())?;
     let private = is_private(&request)?;
-    let create = CreateRepo { repo_type, namespace: request.organization.clone(), name: request.name.clone(), private };
+    let create = CreateRepo {
+        repo_type,
+        namespace: request.organization.clone(),
+        name: request.name.clone(),
+        private,
+        space_sdk: request.sdk.clone(),
+    };
     match state.hub.create_repo(&caller, create).await {
         Ok(repo) => Ok(Json(CreateRepoResponse {
             url: state.public_url.repo(repo_type, &repo.full_name()),
@@ -56,7 +62,11 @@ pub(crate) async fn create_repo(
     }
 }
 
-pub(crate) async fn delete_repo(State(state): State<AppState>, headers: HeaderMap, body: Body) -> ApiResult<Json<serde_json::Value>> {
+pub(crate) async fn delete_repo(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Json<serde_json::Value>> {
     let caller = principal(&state, &headers).await?;
     let anonymous = caller.user().is_none();
     let request: DeleteRepoRequest = parse_json(&read_body(body).await?)?;

@@ -8,7 +8,7 @@ use stoa_core::CoreError;
 use stoa_core::files::FileEntry;
 use stoa_core::ports::EntryKind;
 use stoa_types::RepoPath;
-use stoa_types::wire::{EntryLfs, TreeEntry};
+use stoa_types::wire::{EntryLfs, LastCommit, TreeEntry};
 
 use crate::AppState;
 use crate::api::parse_json;
@@ -18,6 +18,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::query::QueryParams;
 
 const TREE_PAGE: usize = 1000;
+/// `expand=true` walks history for every entry, so pages are smaller (as on the Hub).
+const EXPANDED_TREE_PAGE: usize = 50;
 const MAX_PATHS_INFO: usize = 1000;
 
 fn tree_entry(file: &FileEntry) -> TreeEntry {
@@ -58,7 +60,12 @@ pub(crate) async fn list_repo_tree(
     };
     let entries = hub.list_tree(&repo, &resolved.commit, folder, query.flag("recursive")).await.map_err(fail)?;
     let offset: usize = query.get("cursor").and_then(|cursor| cursor.parse().ok()).unwrap_or(0);
-    let page: Vec<TreeEntry> = entries.iter().skip(offset).take(TREE_PAGE).map(tree_entry).collect();
+    let expand = query.flag("expand");
+    let page_size = if expand { EXPANDED_TREE_PAGE } else { TREE_PAGE };
+    let mut page: Vec<TreeEntry> = entries.iter().skip(offset).take(page_size).map(tree_entry).collect();
+    if expand {
+        add_last_commits(state, &repo, &resolved.commit, &mut page).await.map_err(fail)?;
+    }
     let next = offset + page.len();
     let mut response = Json(page).into_response();
     if next < entries.len() {
@@ -67,8 +74,11 @@ pub(crate) async fn list_repo_tree(
             repo.repo_type.plural(),
             repo.full_name(),
             percent_encoding::utf8_percent_encode(revision, percent_encoding::NON_ALPHANUMERIC),
-            path.map(|path| format!("/{}", percent_encoding::utf8_percent_encode(path, percent_encoding::NON_ALPHANUMERIC)))
-                .unwrap_or_default(),
+            path.map(|path| format!(
+                "/{}",
+                percent_encoding::utf8_percent_encode(path, percent_encoding::NON_ALPHANUMERIC)
+            ))
+            .unwrap_or_default(),
             query.with("cursor", &next.to_string())
         ));
         if let Ok(link) = HeaderValue::from_str(&format!("<{url}>; rel=\"next\"")) {
@@ -78,26 +88,44 @@ pub(crate) async fn list_repo_tree(
     Ok(response)
 }
 
+async fn add_last_commits(
+    state: &AppState,
+    repo: &stoa_core::ports::Repo,
+    commit: &stoa_core::ports::ObjectId,
+    entries: &mut [TreeEntry],
+) -> Result<(), CoreError> {
+    let paths = entries.iter().map(|entry| entry.path.clone()).collect();
+    let commits = state.hub.last_commits(repo, commit, paths).await?;
+    for entry in entries {
+        entry.last_commit = commits.get(&entry.path).map(|info| LastCommit {
+            id: info.id.to_string(),
+            title: info.title.clone(),
+            date: stoa_types::time::format_unix(info.time),
+        });
+    }
+    Ok(())
+}
+
 #[derive(serde::Deserialize)]
 struct PathsInfoJson {
     paths: Vec<String>,
+    #[serde(default)]
+    expand: bool,
 }
 
-/// Paths from a form body (`paths=a&paths=b`, the Python client) or JSON (`{"paths": [...]}`,
-/// huggingface.js).
-fn requested_paths(headers: &HeaderMap, body: &[u8]) -> ApiResult<Vec<String>> {
+/// Paths and the expand flag from a form body (`paths=a&paths=b&expand=false`, the Python
+/// client) or JSON (`{"paths": [...], "expand": bool}`, huggingface.js).
+fn requested_paths(headers: &HeaderMap, body: &[u8]) -> ApiResult<(Vec<String>, bool)> {
     let is_json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
         .is_some_and(|value| value.starts_with("application/json"));
     if is_json {
         let request: PathsInfoJson = parse_json(body)?;
-        return Ok(request.paths);
+        return Ok((request.paths, request.expand));
     }
-    Ok(form_urlencoded::parse(body)
-        .filter(|(key, _)| key == "paths" || key == "paths[]")
-        .map(|(_, value)| value.into_owned())
-        .collect())
+    let form = QueryParams::parse(std::str::from_utf8(body).ok());
+    Ok((form.all("paths"), form.flag("expand")))
 }
 
 pub(crate) async fn get_paths_info(
@@ -110,7 +138,7 @@ pub(crate) async fn get_paths_info(
     let caller = principal(state, headers).await?;
     let anonymous = caller.user().is_none();
     let fail = |error| ApiError::new(error, anonymous);
-    let paths = requested_paths(headers, &body)?;
+    let (paths, expand) = requested_paths(headers, &body)?;
     if paths.len() > MAX_PATHS_INFO {
         return Err(fail(CoreError::PayloadTooLarge(format!("at most {MAX_PATHS_INFO} paths per request"))));
     }
@@ -118,5 +146,9 @@ pub(crate) async fn get_paths_info(
     let repo = hub.find_repo(&caller, repo_ref.repo_type, &repo_ref.id).await.map_err(fail)?;
     let resolved = hub.resolve_revision(&repo, revision).await.map_err(fail)?;
     let entries = hub.paths_info(&repo, &resolved.commit, paths).await.map_err(fail)?;
-    Ok(Json(entries.iter().map(tree_entry).collect::<Vec<_>>()).into_response())
+    let mut entries: Vec<TreeEntry> = entries.iter().map(tree_entry).collect();
+    if expand {
+        add_last_commits(state, &repo, &resolved.commit, &mut entries).await.map_err(fail)?;
+    }
+    Ok(Json(entries).into_response())
 }
