@@ -1,0 +1,197 @@
+"""Small helpers shared by the compatibility tests.
+
+This module must NOT import huggingface_hub at import time: conftest.py imports it before the
+environment (HF_ENDPOINT, HF_HUB_DISABLE_XET, ...) is fixed up.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import subprocess
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+HEX40 = re.compile(r"^[0-9a-f]{40}$")
+HEX64 = re.compile(r"^[0-9a-f]{64}$")
+
+
+# --------------------------------------------------------------------------------------------
+# Server handle (filled in by conftest.py)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class StoaServer:
+    url: str
+    port: int
+    data_dir: Path
+    binary: Path
+    log_path: Path
+    xet_disabled: bool
+    inline_max_bytes: int | None
+    tokens: dict[str, str] = field(default_factory=dict)
+    process: subprocess.Popen | None = None
+
+    def admin(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        """Runs `stoa admin ... --data-dir DIR`."""
+        cmd = [str(self.binary), "admin", *args, "--data-dir", str(self.data_dir)]
+        env = {k: v for k, v in os.environ.items() if k not in ("STOA_CONFIG", "STOA_DATA_DIR")}
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env)
+        if check and proc.returncode != 0:
+            raise AssertionError(
+                f"admin command failed ({proc.returncode}): {' '.join(cmd)}\n"
+                f"stdout: {proc.stdout}\nstderr: {proc.stderr}"
+            )
+        return proc
+
+
+# --------------------------------------------------------------------------------------------
+# Names, hashes, files
+# --------------------------------------------------------------------------------------------
+
+
+def unique_name(prefix: str = "repo") -> str:
+    """A repo name that no other test uses (valid for the Hub's repo-id rules)."""
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: os.PathLike | str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(8 * 1024 * 1024), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def git_blob_sha1(data: bytes) -> str:
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def write_random_file(path: os.PathLike | str, size: int) -> str:
+    """Writes `size` random bytes to `path`; returns their sha256."""
+    h = hashlib.sha256()
+    remaining = size
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as f:
+        while remaining > 0:
+            n = min(remaining, 8 * 1024 * 1024)
+            chunk = os.urandom(n)
+            h.update(chunk)
+            f.write(chunk)
+            remaining -= n
+    return h.hexdigest()
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 10.0, interval: float = 0.25) -> bool:
+    deadline = time.monotonic() + timeout
+    while True:
+        if predicate():
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(interval)
+
+
+# --------------------------------------------------------------------------------------------
+# Raw HTTP through curl (so that the headers we check are exactly what is on the wire)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class HttpResponse:
+    status: int
+    headers: dict[str, list[str]]
+    body: bytes
+    command: list[str]
+
+    def header(self, name: str) -> str | None:
+        values = self.headers.get(name.lower())
+        return values[0] if values else None
+
+    def json(self):
+        return json.loads(self.body.decode("utf-8"))
+
+    def describe(self) -> str:
+        hdrs = "\n".join(f"  {k}: {v}" for k, vs in self.headers.items() for v in vs)
+        body = self.body[:2000].decode("utf-8", "replace")
+        return f"$ {' '.join(self.command)}\n-> {self.status}\n{hdrs}\n  body: {body!r}"
+
+
+def _parse_header_blocks(raw: str) -> tuple[int, dict[str, list[str]]]:
+    blocks = [b for b in re.split(r"\r?\n\r?\n", raw) if b.strip()]
+    if not blocks:
+        raise AssertionError(f"curl returned no response headers: {raw!r}")
+    last = blocks[-1]  # skip `100 Continue` and the like
+    lines = last.splitlines()
+    status_line = lines[0]
+    m = re.match(r"HTTP/\S+\s+(\d{3})", status_line)
+    if not m:
+        raise AssertionError(f"cannot parse status line {status_line!r} in {raw!r}")
+    headers: dict[str, list[str]] = {}
+    for line in lines[1:]:
+        if ":" not in line:
+            continue
+        k, v = line.split(":", 1)
+        headers.setdefault(k.strip().lower(), []).append(v.strip())
+    return int(m.group(1)), headers
+
+
+def curl(
+    method: str,
+    url: str,
+    *,
+    token: str | None = None,
+    headers: dict[str, str] | Iterable[tuple[str, str]] | None = None,
+    data: bytes | str | None = None,
+    timeout: int = 300,
+) -> HttpResponse:
+    """Sends one request with `curl -sS -D -` and returns status, headers and body.
+
+    Redirects are not followed. A HEAD uses `curl -I` (curl would otherwise wait for a body).
+    """
+    cmd = ["curl", "-sS", "-g", "--max-time", str(timeout)]
+    if isinstance(headers, dict):
+        header_items = list(headers.items())
+    else:
+        header_items = list(headers or [])
+    if token is not None:
+        header_items.append(("Authorization", f"Bearer {token}"))
+    for k, v in header_items:
+        cmd += ["-H", f"{k}: {v}"]
+    with tempfile.TemporaryDirectory(prefix="stoa-curl-") as tmp:
+        body_path = Path(tmp) / "body"
+        if method.upper() == "HEAD":
+            cmd += ["-I", url]
+        else:
+            cmd += ["-X", method.upper(), "-D", "-", "-o", str(body_path)]
+            if data is not None:
+                data_path = Path(tmp) / "data"
+                data_path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+                cmd += ["--data-binary", f"@{data_path}"]
+            cmd.append(url)
+        proc = subprocess.run(cmd, capture_output=True, timeout=timeout + 30)
+        if proc.returncode != 0:
+            raise AssertionError(
+                f"curl failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stderr.decode(errors='replace')}"
+            )
+        status, hdrs = _parse_header_blocks(proc.stdout.decode("latin-1"))
+        body = body_path.read_bytes() if body_path.exists() else b""
+    # Don't leak tokens into assertion messages.
+    shown = [("Authorization: Bearer ***" if c.startswith("Authorization: Bearer ") else c) for c in cmd]
+    shown = [c if not c.startswith("/tmp/stoa-curl-") else "<file>" for c in shown]
+    return HttpResponse(status=status, headers=hdrs, body=body, command=shown)
+
+
+def ndjson(*lines: dict) -> bytes:
+    return b"".join(json.dumps(line).encode("utf-8") + b"\n" for line in lines)
