@@ -48,3 +48,29 @@ mod tests {
         assert_eq!(token_from(&headers), None);
     }
 }
+
+/// The caller of one request, and how its domain errors become HTTP errors: a hidden repo
+/// answers 401 to anonymous callers (so git asks for credentials) and 404 to signed-in ones.
+#[derive(Debug)]
+pub(crate) struct Caller {
+    pub(crate) principal: Principal,
+}
+
+impl Caller {
+    pub(crate) async fn from_headers(state: &AppState, headers: &HeaderMap) -> ApiResult<Self> {
+        Ok(Self { principal: principal(state, headers).await? })
+    }
+
+    pub(crate) fn fail(&self, error: stoa_core::CoreError) -> ApiError {
+        ApiError::new(error, self.principal.user().is_none())
+    }
+
+    /// The repo named in the URL, if this caller may read it.
+    pub(crate) async fn repo(
+        &self,
+        state: &AppState,
+        repo: &crate::endpoint::RepoRef,
+    ) -> ApiResult<stoa_core::ports::Repo> {
+        state.hub.find_repo(&self.principal, repo.repo_type, &repo.id).await.map_err(|error| self.fail(error))
+    }
+}

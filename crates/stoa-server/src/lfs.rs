@@ -15,7 +15,7 @@ use stoa_core::ports::{ByteStream, ObjectReader};
 use stoa_types::wire::{LfsAction, LfsBatchRequest, LfsBatchResponse, LfsCompletion, LfsObjectAnswer, LfsObjectError};
 
 use crate::AppState;
-use crate::auth::principal;
+use crate::auth::Caller;
 use crate::body::file_range_body;
 use crate::endpoint::RepoRef;
 use crate::error::{ApiError, ApiResult};
@@ -69,9 +69,8 @@ pub(crate) async fn batch(
     repo_ref: RepoRef,
     body: bytes::Bytes,
 ) -> ApiResult<Response> {
-    let caller = principal(state, headers).await?;
-    let anonymous = caller.user().is_none();
-    let fail = |error: CoreError| ApiError::new(error, anonymous);
+    let caller = Caller::from_headers(state, headers).await?;
+    let fail = |error: CoreError| caller.fail(error);
     let request: LfsBatchRequest = serde_json::from_slice(&body)
         .map_err(|error| ApiError::bad_request(format!("invalid LFS batch request: {error}")))?;
     if request.hash_algo.as_deref().is_some_and(|algo| algo != "sha256") {
@@ -84,9 +83,9 @@ pub(crate) async fn batch(
             return Err(ApiError::bad_request(format!("unknown LFS operation '{other}'")));
         }
     };
-    let repo = state.hub.find_repo(&caller, repo_ref.repo_type, &repo_ref.id).await.map_err(fail)?;
+    let repo = caller.repo(state, &repo_ref).await?;
     let objects = request.objects.iter().map(|object| (object.oid.clone(), object.size)).collect();
-    let plans = state.hub.lfs_batch(&caller, &repo, operation, objects).await.map_err(fail)?;
+    let plans = state.hub.lfs_batch(&caller.principal, &repo, operation, objects).await.map_err(fail)?;
 
     let ttl = state.hub.settings().signed_url_ttl_seconds;
     let urls = SignedUrls { state, expires: stoa_types::time::now_unix() + ttl };
@@ -244,14 +243,13 @@ pub(crate) async fn verify(
     repo_ref: RepoRef,
     body: bytes::Bytes,
 ) -> ApiResult<Response> {
-    let caller = principal(state, headers).await?;
-    let anonymous = caller.user().is_none();
-    let fail = |error: CoreError| ApiError::new(error, anonymous);
+    let caller = Caller::from_headers(state, headers).await?;
+    let fail = |error: CoreError| caller.fail(error);
     let object: stoa_types::wire::LfsObjectSpec = serde_json::from_slice(&body)
         .map_err(|error| ApiError::bad_request(format!("invalid verify body: {error}")))?;
     let oid = parse_oid(&object.oid)?;
-    let repo = state.hub.find_repo(&caller, repo_ref.repo_type, &repo_ref.id).await.map_err(fail)?;
-    if state.hub.lfs_verify(&caller, &repo, &oid, object.size).await.map_err(fail)? {
+    let repo = caller.repo(state, &repo_ref).await?;
+    if state.hub.lfs_verify(&caller.principal, &repo, &oid, object.size).await.map_err(fail)? {
         Ok(lfs_json(StatusCode::OK, &serde_json::json!({"oid": object.oid, "size": object.size})))
     } else {
         Err(fail(CoreError::EntryNotFound(format!("object {oid} of {} bytes was not uploaded", object.size))))
@@ -267,10 +265,8 @@ pub(crate) async fn locks(
     method: &Method,
     verify: bool,
 ) -> ApiResult<Response> {
-    let caller = principal(state, headers).await?;
-    let anonymous = caller.user().is_none();
-    let fail = |error: CoreError| ApiError::new(error, anonymous);
-    state.hub.find_repo(&caller, repo_ref.repo_type, &repo_ref.id).await.map_err(fail)?;
+    let caller = Caller::from_headers(state, headers).await?;
+    caller.repo(state, &repo_ref).await?;
     if verify {
         return Ok(lfs_json(StatusCode::OK, &serde_json::json!({"ours": [], "theirs": []})));
     }

@@ -9,10 +9,10 @@ use stoa_core::CoreError;
 use stoa_core::ports::ObjectReader;
 
 use crate::AppState;
-use crate::auth::principal;
+use crate::auth::Caller;
 use crate::body::file_range_body;
 use crate::endpoint::RepoRef;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 
 /// A `Range` header resolved against the content size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,11 +114,10 @@ pub(crate) async fn resolve(
     revision: &str,
     path: &str,
 ) -> ApiResult<Response> {
-    let caller = principal(state, headers).await?;
-    let anonymous = caller.user().is_none();
-    let fail = |error: CoreError| ApiError::new(error, anonymous);
+    let caller = Caller::from_headers(state, headers).await?;
+    let fail = |error: CoreError| caller.fail(error);
     let hub = &state.hub;
-    let repo = hub.find_repo(&caller, repo_ref.repo_type, &repo_ref.id).await.map_err(fail)?;
+    let repo = caller.repo(state, &repo_ref).await?;
     let resolved = hub.resolve_revision(&repo, revision).await.map_err(fail)?;
     let commit = resolved.commit.to_string();
     let Some(entry) = hub.file_at(&repo, &resolved.commit, path).await.map_err(fail)? else {

@@ -24,7 +24,7 @@ fn admin(data: &Path, args: &[&str]) -> String {
 }
 
 fn start(data: &Path, port: u16) -> Child {
-    let child = Command::new(STOA)
+    let mut child = Command::new(STOA)
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
         .arg("--data-dir")
         .arg(data)
@@ -39,6 +39,8 @@ fn start(data: &Path, port: u16) -> Child {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("server did not become ready");
 }
 

@@ -12,7 +12,7 @@ use stoa_core::ndjson::{NdjsonError, read_ndjson};
 use stoa_types::wire::CommitResponse;
 
 use crate::AppState;
-use crate::auth::principal;
+use crate::auth::Caller;
 use crate::endpoint::RepoRef;
 use crate::error::{ApiError, ApiResult};
 use crate::query::QueryParams;
@@ -25,26 +25,26 @@ pub(crate) async fn create_commit(
     query: &QueryParams,
     body: Body,
 ) -> ApiResult<Response> {
-    let caller = principal(state, headers).await?;
-    let anonymous = caller.user().is_none();
-    let fail = |error| ApiError::new(error, anonymous);
+    let caller = Caller::from_headers(state, headers).await?;
+    let fail = |error| caller.fail(error);
     let hub = &state.hub;
-    let repo = hub.find_repo(&caller, repo_ref.repo_type, &repo_ref.id).await.map_err(fail)?;
+    let repo = caller.repo(state, &repo_ref).await?;
     if query.flag("create_pr") {
         return Err(ApiError::bad_request("pull requests are not supported by this server yet"));
     }
     // Refuse before reading what may be hundreds of MB.
-    caller.check_write(&repo).map_err(fail)?;
+    caller.principal.check_write(&repo).map_err(fail)?;
     let stream = Box::pin(body.into_data_stream().map_err(std::io::Error::other));
     let lines = read_ndjson(stream, &hub.blobs().scratch_dir()).await.map_err(|error| match error {
         NdjsonError::Malformed(message) => ApiError::bad_request(message),
         NdjsonError::Io(error) => ApiError::bad_request(format!("the commit body could not be read: {error}")),
     })?;
     let operations = parse_operations(lines).map_err(fail)?;
-    let result = hub.create_commit(&caller, &repo, revision, operations).await.map_err(|error| match error {
-        CoreError::RevisionNotFound(_) => fail(CoreError::RevisionNotFound(revision.to_owned())),
-        other => fail(other),
-    })?;
+    let result =
+        hub.create_commit(&caller.principal, &repo, revision, operations).await.map_err(|error| match error {
+            CoreError::RevisionNotFound(_) => fail(CoreError::RevisionNotFound(revision.to_owned())),
+            other => fail(other),
+        })?;
     let commit_url = format!("{}/commit/{}", state.public_url.repo(repo.repo_type, &repo.full_name()), result.commit);
     Ok(Json(CommitResponse {
         success: true,

@@ -11,7 +11,7 @@ use stoa_types::RepoType;
 
 use crate::AppState;
 use crate::api::repo_info::{apply_expand, repo_json, repo_summary};
-use crate::auth::principal;
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::query::QueryParams;
 
@@ -48,9 +48,8 @@ async fn list_repos(
     RawQuery(raw): RawQuery,
     repo_type: RepoType,
 ) -> ApiResult<Response> {
-    let caller = principal(&state, &headers).await?;
-    let anonymous = caller.user().is_none();
-    let fail = |error| ApiError::new(error, anonymous);
+    let caller = Caller::from_headers(&state, &headers).await?;
+    let fail = |error| caller.fail(error);
     let query = QueryParams::parse(raw.as_deref());
     let limit = query.get("limit").and_then(|limit| limit.parse::<u64>().ok()).unwrap_or(MAX_PAGE).clamp(1, MAX_PAGE);
     let offset = query.get("cursor").and_then(|cursor| cursor.parse::<u64>().ok()).unwrap_or(0);
@@ -67,7 +66,7 @@ async fn list_repos(
         limit: limit + 1,
         viewer_user_id: None,
     };
-    let mut repos = state.hub.list_repos(&caller, repo_query).await.map_err(fail)?;
+    let mut repos = state.hub.list_repos(&caller.principal, repo_query).await.map_err(fail)?;
     let has_more = repos.len() as u64 > limit;
     repos.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
 

@@ -9,9 +9,9 @@ use stoa_types::wire::{PreuploadAnswer, PreuploadRequest, PreuploadResponse};
 
 use crate::AppState;
 use crate::api::parse_json;
-use crate::auth::principal;
+use crate::auth::Caller;
 use crate::endpoint::RepoRef;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 
 /// huggingface_hub ≥ 1.20 uploads every `lfs` file through Xet with no fallback (hub-api.md
 /// §2.2); older clients and git-lfs negotiate classic LFS.
@@ -33,11 +33,10 @@ pub(crate) async fn preupload_lfs_files(
     revision: &str,
     body: bytes::Bytes,
 ) -> ApiResult<Response> {
-    let caller = principal(state, headers).await?;
-    let anonymous = caller.user().is_none();
-    let fail = |error| ApiError::new(error, anonymous);
+    let caller = Caller::from_headers(state, headers).await?;
+    let fail = |error| caller.fail(error);
     let hub = &state.hub;
-    let repo = hub.find_repo(&caller, repo_ref.repo_type, &repo_ref.id).await.map_err(fail)?;
+    let repo = caller.repo(state, &repo_ref).await?;
     let request: PreuploadRequest = parse_json(&body)?;
     let resolved = hub.resolve_revision(&repo, revision).await.map_err(fail)?;
     let items = request

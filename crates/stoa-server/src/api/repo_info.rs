@@ -13,9 +13,9 @@ use stoa_types::time::format_unix;
 use stoa_types::wire::{Sibling, SiblingLfs};
 
 use crate::AppState;
-use crate::auth::principal;
+use crate::auth::Caller;
 use crate::endpoint::RepoRef;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::query::QueryParams;
 
 pub(crate) fn siblings_json(files: &[FileEntry], with_metadata: bool) -> Value {
@@ -96,10 +96,9 @@ pub(crate) async fn repo_info(
     revision: Option<&str>,
     query: &QueryParams,
 ) -> ApiResult<Response> {
-    let caller = principal(state, headers).await?;
-    let anonymous = caller.user().is_none();
-    let fail = |error| ApiError::new(error, anonymous);
-    let repo = state.hub.find_repo(&caller, repo_ref.repo_type, &repo_ref.id).await.map_err(fail)?;
+    let caller = Caller::from_headers(state, headers).await?;
+    let fail = |error| caller.fail(error);
+    let repo = caller.repo(state, &repo_ref).await?;
     let snapshot = state.hub.repo_snapshot(repo, revision.unwrap_or("main")).await.map_err(fail)?;
     let with_metadata = query.flag("blobs");
     let files = state.hub.list_files(&snapshot.repo, &snapshot.commit.id, with_metadata).await.map_err(fail)?;

@@ -11,7 +11,7 @@ use stoa_types::{RepoId, RepoType};
 
 use crate::AppState;
 use crate::api::{parse_json, read_body};
-use crate::auth::principal;
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 
 fn repo_type_of(text: Option<&str>) -> ApiResult<RepoType> {
@@ -35,8 +35,7 @@ pub(crate) async fn create_repo(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Json<CreateRepoResponse>> {
-    let caller = principal(&state, &headers).await?;
-    let anonymous = caller.user().is_none();
+    let caller = Caller::from_headers(&state, &headers).await?;
     let request: CreateRepoRequest = parse_json(&read_body(body).await?)?;
     let repo_type = repo_type_of(request.repo_type.as_deref())?;
     let private = is_private(&request)?;
@@ -47,7 +46,7 @@ pub(crate) async fn create_repo(
         private,
         space_sdk: request.sdk.clone(),
     };
-    match state.hub.create_repo(&caller, create).await {
+    match state.hub.create_repo(&caller.principal, create).await {
         Ok(repo) => Ok(Json(CreateRepoResponse {
             url: state.public_url.repo(repo_type, &repo.full_name()),
             name: repo.full_name(),
@@ -56,9 +55,9 @@ pub(crate) async fn create_repo(
         Err(CoreError::RepoExists(repo_type, id)) => {
             // The client with exist_ok=True reads `url` from this very 409.
             let url = state.public_url.repo(repo_type, &id.to_string());
-            Err(ApiError::new(CoreError::RepoExists(repo_type, id), anonymous).with_body_field("url", url.into()))
+            Err(caller.fail(CoreError::RepoExists(repo_type, id)).with_body_field("url", url.into()))
         }
-        Err(error) => Err(ApiError::new(error, anonymous)),
+        Err(error) => Err(caller.fail(error)),
     }
 }
 
@@ -67,18 +66,17 @@ pub(crate) async fn delete_repo(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let caller = principal(&state, &headers).await?;
-    let anonymous = caller.user().is_none();
+    let caller = Caller::from_headers(&state, &headers).await?;
     let request: DeleteRepoRequest = parse_json(&read_body(body).await?)?;
     let repo_type = repo_type_of(request.repo_type.as_deref())?;
-    let namespace = match (&request.organization, caller.user()) {
+    let namespace = match (&request.organization, caller.principal.user()) {
         (Some(namespace), _) => namespace.clone(),
         (None, Some(user)) => user.name.clone(),
         (None, None) => return Err(ApiError::new(CoreError::RepoNotFound, true)),
     };
     let Ok(id) = RepoId::new(&namespace, &request.name) else {
-        return Err(ApiError::new(CoreError::RepoNotFound, anonymous));
+        return Err(caller.fail(CoreError::RepoNotFound));
     };
-    state.hub.delete_repo(&caller, repo_type, &id).await.map_err(|error| ApiError::new(error, anonymous))?;
+    state.hub.delete_repo(&caller.principal, repo_type, &id).await.map_err(|error| caller.fail(error))?;
     Ok(Json(serde_json::json!({})))
 }

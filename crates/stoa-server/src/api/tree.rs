@@ -12,9 +12,9 @@ use stoa_types::wire::{EntryLfs, LastCommit, TreeEntry};
 
 use crate::AppState;
 use crate::api::parse_json;
-use crate::auth::principal;
+use crate::auth::Caller;
 use crate::endpoint::RepoRef;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::query::QueryParams;
 
 const TREE_PAGE: usize = 1000;
@@ -48,11 +48,10 @@ pub(crate) async fn list_repo_tree(
     path: Option<&str>,
     query: &QueryParams,
 ) -> ApiResult<Response> {
-    let caller = principal(state, headers).await?;
-    let anonymous = caller.user().is_none();
-    let fail = |error| ApiError::new(error, anonymous);
+    let caller = Caller::from_headers(state, headers).await?;
+    let fail = |error| caller.fail(error);
     let hub = &state.hub;
-    let repo = hub.find_repo(&caller, repo_ref.repo_type, &repo_ref.id).await.map_err(fail)?;
+    let repo = caller.repo(state, &repo_ref).await?;
     let resolved = hub.resolve_revision(&repo, revision).await.map_err(fail)?;
     let folder = match path {
         Some(text) => Some(RepoPath::parse(text).map_err(|_| fail(CoreError::entry_not_found()))?),
@@ -135,15 +134,14 @@ pub(crate) async fn get_paths_info(
     revision: &str,
     body: bytes::Bytes,
 ) -> ApiResult<Response> {
-    let caller = principal(state, headers).await?;
-    let anonymous = caller.user().is_none();
-    let fail = |error| ApiError::new(error, anonymous);
+    let caller = Caller::from_headers(state, headers).await?;
+    let fail = |error| caller.fail(error);
     let (paths, expand) = requested_paths(headers, &body)?;
     if paths.len() > MAX_PATHS_INFO {
         return Err(fail(CoreError::PayloadTooLarge(format!("at most {MAX_PATHS_INFO} paths per request"))));
     }
     let hub = &state.hub;
-    let repo = hub.find_repo(&caller, repo_ref.repo_type, &repo_ref.id).await.map_err(fail)?;
+    let repo = caller.repo(state, &repo_ref).await?;
     let resolved = hub.resolve_revision(&repo, revision).await.map_err(fail)?;
     let entries = hub.paths_info(&repo, &resolved.commit, paths).await.map_err(fail)?;
     let mut entries: Vec<TreeEntry> = entries.iter().map(tree_entry).collect();
