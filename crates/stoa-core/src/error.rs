@@ -22,6 +22,10 @@ pub enum ErrorCode {
     PreconditionFailed,
     PayloadTooLarge,
     RangeNotSatisfiable,
+    /// Something other than a repo, revision or file does not exist (an unknown route).
+    NotFound,
+    /// A Hub operation this server does not offer yet.
+    NotImplemented,
     Internal,
 }
 
@@ -49,6 +53,10 @@ pub enum CoreError {
     ParentCommitMismatch,
     #[error("{0}")]
     PayloadTooLarge(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    NotImplemented(String),
     #[error("requested range not satisfiable")]
     RangeNotSatisfiable { size: u64 },
     #[error(transparent)]
@@ -76,6 +84,8 @@ impl CoreError {
             Self::ParentCommitMismatch => ErrorCode::PreconditionFailed,
             Self::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
             Self::RangeNotSatisfiable { .. } => ErrorCode::RangeNotSatisfiable,
+            Self::NotFound(_) => ErrorCode::NotFound,
+            Self::NotImplemented(_) => ErrorCode::NotImplemented,
             Self::Storage(StorageError::Rejected(_)) => ErrorCode::BadRequest,
             Self::Store(_) | Self::Storage(_) | Self::Git(_) | Self::Internal(_) => ErrorCode::Internal,
         }

@@ -28,6 +28,8 @@ pub(crate) enum Endpoint {
     CreateCommit { repo: RepoRef, revision: String },
     /// `GET /api/{T}/{id}/xet-{read|write}-token/{rev}`.
     XetToken { repo: RepoRef },
+    /// A Tier-2/3 repo operation of the Hub that Stoa does not offer yet.
+    NotYetImplemented { repo: RepoRef, operation: String },
     /// `HEAD`/`GET /{P}{id}/resolve/{rev}/{path}`.
     Resolve { repo: RepoRef, revision: String, path: String },
     /// `POST /{P}{id}.git/info/lfs/objects/batch`.
@@ -40,6 +42,27 @@ pub(crate) enum Endpoint {
 
 const API_OPERATIONS: &[&str] =
     &["revision", "tree", "paths-info", "preupload", "commit", "xet-read-token", "xet-write-token"];
+
+/// Repo operations of the Hub API that come with later issues; recognised so that a missing repo
+/// still answers `RepoNotFound` and an existing one a clear 501.
+const PLANNED_OPERATIONS: &[&str] = &[
+    "refs",
+    "commits",
+    "branch",
+    "tag",
+    "super-squash",
+    "discussions",
+    "settings",
+    "user-access-request",
+    "auth-check",
+    "like",
+    "likers",
+    "duplicate",
+    "lfs-files",
+    "safetensors-metadata",
+    "compare",
+    "treesize",
+];
 
 fn decode(segment: &str) -> String {
     percent_decode_str(segment).decode_utf8_lossy().into_owned()
@@ -76,11 +99,15 @@ fn split_id<'a>(segments: &'a [&'a str], is_operation: impl Fn(&str) -> bool) ->
 }
 
 fn parse_api(repo_type: RepoType, segments: &[&str]) -> Option<Endpoint> {
-    let (id, rest) = split_id(segments, |segment| API_OPERATIONS.contains(&segment))?;
+    let is_operation = |segment: &str| API_OPERATIONS.contains(&segment) || PLANNED_OPERATIONS.contains(&segment);
+    let (id, rest) = split_id(segments, is_operation)?;
     let repo = RepoRef { repo_type, id };
     let Some((operation, args)) = rest.split_first() else {
         return Some(Endpoint::RepoInfo { repo, revision: None });
     };
+    if PLANNED_OPERATIONS.contains(operation) {
+        return Some(Endpoint::NotYetImplemented { repo, operation: (*operation).to_owned() });
+    }
     let (revision, used) = take_revision(args)?;
     let after = &args[used..];
     let whole_revision = || decode(&args.join("/"));
@@ -189,6 +216,13 @@ mod tests {
             Some(Endpoint::CreateCommit { repo: repo(RepoType::Space, "u/r"), revision: "feature/x".to_owned() })
         );
         assert_eq!(parse("/api/unknown/u/r"), None);
+        assert_eq!(
+            parse("/api/models/missing_repo_id/commits/main"),
+            Some(Endpoint::NotYetImplemented {
+                repo: repo(RepoType::Model, "missing_repo_id"),
+                operation: "commits".to_owned()
+            })
+        );
     }
 
     #[test]

@@ -35,8 +35,8 @@ impl ApiError {
         Self::new(CoreError::BadRequest(message.into()), false)
     }
 
-    pub(crate) fn not_found_route() -> Self {
-        Self::new(CoreError::EntryNotFound("Not Found".to_owned()), false)
+    pub(crate) fn not_found_route(method: &str, path: &str) -> Self {
+        Self::new(CoreError::NotFound(format!("{method} {path} is not an endpoint of this server")), false)
     }
 
     /// Adds a header to the error response (e.g. `X-Repo-Commit` on a missing file).
@@ -69,6 +69,8 @@ fn status_of(error: &CoreError, anonymous: bool) -> StatusCode {
         ErrorCode::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
         ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         ErrorCode::RangeNotSatisfiable => StatusCode::RANGE_NOT_SATISFIABLE,
+        ErrorCode::NotFound => StatusCode::NOT_FOUND,
+        ErrorCode::NotImplemented => StatusCode::NOT_IMPLEMENTED,
         ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -88,6 +90,8 @@ fn code_name(code: ErrorCode) -> &'static str {
         ErrorCode::PreconditionFailed => "PreconditionFailed",
         ErrorCode::PayloadTooLarge => "PayloadTooLarge",
         ErrorCode::RangeNotSatisfiable => "RangeNotSatisfiable",
+        ErrorCode::NotFound => "NotFound",
+        ErrorCode::NotImplemented => "NotImplemented",
         ErrorCode::Internal => "InternalError",
     }
 }

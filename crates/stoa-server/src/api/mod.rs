@@ -17,6 +17,7 @@ use axum::response::{IntoResponse, Response};
 use stoa_core::CoreError;
 
 use crate::AppState;
+use crate::auth::Caller;
 use crate::endpoint::{self, Endpoint};
 use crate::error::{ApiError, ApiResult};
 use crate::query::QueryParams;
@@ -49,7 +50,7 @@ pub(crate) async fn dispatch(State(state): State<AppState>, request: Request) ->
     let (parts, body) = request.into_parts();
     let query = QueryParams::parse(parts.uri.query());
     let Some(endpoint) = endpoint::parse(parts.uri.path()) else {
-        return ApiError::not_found_route().into_response();
+        return ApiError::not_found_route(parts.method.as_str(), parts.uri.path()).into_response();
     };
     let result = route(&state, &parts.method, &parts.headers, endpoint, query, body).await;
     result.unwrap_or_else(IntoResponse::into_response)
@@ -80,6 +81,12 @@ async fn route(
             commit::create_commit(state, headers, repo, &revision, &query, body).await
         }
         (Method::GET, Endpoint::XetToken { .. }) => Err(xet_unavailable(state)),
+        (_, Endpoint::NotYetImplemented { repo, operation }) => {
+            // Missing and hidden repos still answer RepoNotFound, as the client expects.
+            let caller = Caller::from_headers(state, headers).await?;
+            caller.repo(state, &repo).await?;
+            Err(caller.fail(CoreError::NotImplemented(format!("'{operation}' is not implemented by this server yet"))))
+        }
         (Method::GET | Method::HEAD, Endpoint::Resolve { repo, revision, path }) => {
             resolve::resolve(state, method, headers, repo, &revision, &path).await
         }
