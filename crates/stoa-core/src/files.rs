@@ -79,6 +79,20 @@ fn upgrade_entry(git: &dyn crate::ports::GitStore, repo_id: &str, entry: GitEntr
     Ok(FileEntry { path: entry.path, kind: entry.kind, oid: entry.oid, size, lfs })
 }
 
+/// Every file of a commit (no folders), with LFS metadata.
+pub(crate) fn all_files(
+    git: &dyn crate::ports::GitStore,
+    repo_id: &str,
+    commit: &ObjectId,
+) -> CoreResult<Vec<FileEntry>> {
+    let entries = git.list_tree(repo_id, commit, None, true)?.unwrap_or_default();
+    entries
+        .into_iter()
+        .filter(|entry| entry.kind == EntryKind::File)
+        .map(|entry| upgrade_entry(git, repo_id, entry))
+        .collect()
+}
+
 impl Hub {
     /// Lists a folder at a commit. `EntryNotFound` when the folder does not exist.
     pub async fn list_tree(
@@ -94,30 +108,6 @@ impl Hub {
             let entries =
                 git.list_tree(&repo_id, &commit, folder.as_ref(), recursive)?.ok_or_else(CoreError::entry_not_found)?;
             entries.into_iter().map(|entry| upgrade_entry(git, &repo_id, entry)).collect()
-        })
-        .await
-    }
-
-    /// Every file of a commit (no folders), used by repo info.
-    pub async fn list_files(&self, repo: &Repo, commit: &ObjectId, with_lfs: bool) -> CoreResult<Vec<FileEntry>> {
-        let repo_id = repo.id.clone();
-        let commit = commit.clone();
-        self.blocking(move |git| {
-            let entries = git.list_tree(&repo_id, &commit, None, true)?.unwrap_or_default();
-            let files = entries.into_iter().filter(|entry| entry.kind == EntryKind::File);
-            if with_lfs {
-                files.map(|entry| upgrade_entry(git, &repo_id, entry)).collect()
-            } else {
-                Ok(files
-                    .map(|entry| FileEntry {
-                        path: entry.path,
-                        kind: entry.kind,
-                        oid: entry.oid,
-                        size: entry.size,
-                        lfs: None,
-                    })
-                    .collect())
-            }
         })
         .await
     }

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use crate::access::Principal;
+use crate::commit_cache::CommitCache;
 use crate::download_rules::DownloadRules;
 use crate::error::{CoreError, CoreResult};
 use crate::ports::{BlobStore, GitStore, MetaStore};
@@ -45,7 +46,11 @@ pub struct Hub {
     /// Serialises commits to one repo inside this process; the git ref compare-and-swap is what
     /// keeps them correct across processes.
     repo_locks: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
+    pub(crate) commit_views: Arc<CommitCache>,
 }
+
+/// Files held by the commit cache across all entries (about 200 bytes each).
+const COMMIT_CACHE_FILES: usize = 500_000;
 
 impl Hub {
     #[must_use]
@@ -64,6 +69,7 @@ impl Hub {
             settings,
             download_rules: Arc::new(DownloadRules::default()),
             repo_locks: Arc::default(),
+            commit_views: Arc::new(CommitCache::new(COMMIT_CACHE_FILES)),
         }
     }
 

@@ -5,6 +5,7 @@
 pub mod access;
 pub mod card;
 pub mod commit;
+pub mod commit_cache;
 pub mod download_rules;
 pub mod error;
 pub mod files;

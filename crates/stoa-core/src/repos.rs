@@ -2,12 +2,16 @@
 
 use stoa_types::{RepoId, RepoPath, RepoType};
 
+use std::sync::Arc;
+
 use crate::access::Principal;
 use crate::card;
+use crate::commit_cache::CommitView;
 use crate::error::{CoreError, CoreResult};
+use crate::files::all_files;
 use crate::gitattributes::default_gitattributes;
 use crate::hub::Hub;
-use crate::ports::{CommitInfo, NewRepo, Repo, RepoQuery, ResolvedRevision, Signature, StoreError, User};
+use crate::ports::{NewRepo, ObjectId, Repo, RepoQuery, ResolvedRevision, Signature, StoreError, User};
 use crate::tokens::new_object_id;
 
 /// What a client asked for in `POST /api/repos/create`.
@@ -50,8 +54,7 @@ fn initial_files(request: &CreateRepo, id: &RepoId) -> CoreResult<Vec<(RepoPath,
 #[derive(Debug, Clone)]
 pub struct RepoSnapshot {
     pub repo: Repo,
-    pub commit: CommitInfo,
-    pub card_data: Option<serde_json::Map<String, serde_json::Value>>,
+    pub view: Arc<CommitView>,
 }
 
 pub(crate) fn signature_of(user: &User, time: i64) -> Signature {
@@ -139,22 +142,35 @@ impl Hub {
     /// Repo info at a revision (default `main`).
     pub async fn repo_snapshot(&self, repo: Repo, revision: &str) -> CoreResult<RepoSnapshot> {
         let resolved = self.resolve_revision(&repo, revision).await?;
+        let view = self.commit_view(&repo, &resolved.commit).await?;
+        Ok(RepoSnapshot { repo, view })
+    }
+
+    /// Metadata, card and files of a commit, built once and then served from the cache.
+    pub async fn commit_view(&self, repo: &Repo, commit: &ObjectId) -> CoreResult<Arc<CommitView>> {
+        if let Some(view) = self.commit_views.get(&repo.id, commit) {
+            return Ok(view);
+        }
         let repo_id = repo.id.clone();
-        let (commit, readme) = self
+        let commit_id = commit.clone();
+        let (info, readme, files) = self
             .blocking(move |git| {
-                let commit = git.commit_info(&repo_id, &resolved.commit)?;
+                let info = git.commit_info(&repo_id, &commit_id)?;
                 let readme_path = RepoPath::parse("README.md").expect("constant path is valid");
-                let readme = match git.entry(&repo_id, &resolved.commit, &readme_path)? {
+                let readme = match git.entry(&repo_id, &commit_id, &readme_path)? {
                     Some(entry) if entry.size <= 1024 * 1024 => Some(git.read_blob(&repo_id, &entry.oid)?),
                     _ => None,
                 };
-                Ok((commit, readme))
+                let files = all_files(git, &repo_id, &commit_id)?;
+                Ok((info, readme, files))
             })
             .await?;
         let card_data = readme
             .and_then(|bytes| String::from_utf8(bytes).ok())
             .and_then(|text| card::parse_card_data(&text).ok().flatten());
-        Ok(RepoSnapshot { repo, commit, card_data })
+        let view = Arc::new(CommitView { info, card_data, files });
+        self.commit_views.insert(&repo.id, commit, Arc::clone(&view));
+        Ok(view)
     }
 
     /// Lists repos visible to the caller.

@@ -17,7 +17,9 @@ const QUEUE_CHUNKS: usize = 4;
 /// Streams `len` bytes of the file at `path` starting at `start`.
 pub(crate) fn file_range_body(path: PathBuf, start: u64, len: u64) -> Body {
     let (sender, receiver) = tokio::sync::mpsc::channel::<io::Result<Bytes>>(QUEUE_CHUNKS);
-    tokio::task::spawn_blocking(move || {
+    // A thread of its own rather than the blocking pool: a download can last minutes and must
+    // not hold a pool slot that short git and hashing tasks need.
+    let reader = std::thread::Builder::new().name("stoa-download".to_owned()).spawn(move || {
         let file = match File::open(&path) {
             Ok(file) => file,
             Err(error) => {
@@ -46,6 +48,9 @@ pub(crate) fn file_range_body(path: PathBuf, start: u64, len: u64) -> Body {
             }
         }
     });
+    if let Err(error) = reader {
+        tracing::error!(error = %error, "could not start a download thread");
+    }
     let stream = futures_util::stream::unfold(receiver, |mut receiver| async move {
         receiver.recv().await.map(|item| (item, receiver))
     });

@@ -20,10 +20,15 @@ pub struct LocalBlobStore {
 }
 
 impl LocalBlobStore {
-    /// Opens (creating if needed) a store rooted at `root`.
+    /// Opens (creating if needed) a store rooted at `root`. Temp files left by a killed process
+    /// are removed: nothing refers to them (a single server owns the data dir).
     pub fn open(root: &Path) -> io::Result<Self> {
         for folder in ["objects", "tmp", "parts"] {
             fs::create_dir_all(root.join(folder))?;
+        }
+        for entry in fs::read_dir(root.join("tmp"))? {
+            let path = entry?.path();
+            if path.is_dir() { fs::remove_dir_all(path)? } else { fs::remove_file(path)? }
         }
         Ok(Self { root: root.to_owned() })
     }

@@ -9,7 +9,9 @@ use clap::Parser;
 
 fn main() -> anyhow::Result<()> {
     let cli = cli::Cli::parse();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    // Git reads, hashing and SQLite work go through the blocking pool; on small machines a few
+    // dozen threads do that work with less switching than tokio's default of 512.
+    let runtime = tokio::runtime::Builder::new_multi_thread().max_blocking_threads(32).enable_all().build()?;
     runtime.block_on(async move {
         match cli.command {
             cli::Command::Serve(args) => serve::run(args).await,

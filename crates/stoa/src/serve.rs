@@ -57,6 +57,9 @@ async fn shutdown_signal() {
 pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        // One write(2) per log line instead of one per field.
+        .with_writer(|| std::io::BufWriter::with_capacity(1024, std::io::stderr()))
         .init();
     let file = FileConfig::load(args.data.config.as_deref())?;
     let dir = data_dir(args.data.data_dir.as_deref(), &file);

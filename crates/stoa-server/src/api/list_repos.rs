@@ -77,8 +77,7 @@ async fn list_repos(
     for repo in repos {
         let object = if needs_git {
             let snapshot = state.hub.repo_snapshot(repo, "main").await.map_err(fail)?;
-            let files = state.hub.list_files(&snapshot.repo, &snapshot.commit.id, false).await.map_err(fail)?;
-            repo_json(&snapshot, &files, false)
+            repo_json(&snapshot, false)
         } else {
             repo_summary(&repo)
         };

@@ -55,12 +55,13 @@ pub(crate) fn repo_summary(repo: &Repo) -> Map<String, Value> {
 }
 
 /// Repo info at a revision, as the Hub shapes it.
-pub(crate) fn repo_json(snapshot: &RepoSnapshot, files: &[FileEntry], with_metadata: bool) -> Map<String, Value> {
+pub(crate) fn repo_json(snapshot: &RepoSnapshot, with_metadata: bool) -> Map<String, Value> {
+    let files: &[FileEntry] = &snapshot.view.files;
     let mut object = repo_summary(&snapshot.repo);
-    object.insert("sha".to_owned(), json!(snapshot.commit.id.to_string()));
-    object.insert("lastModified".to_owned(), json!(format_unix(snapshot.commit.time)));
+    object.insert("sha".to_owned(), json!(snapshot.view.info.id.to_string()));
+    object.insert("lastModified".to_owned(), json!(format_unix(snapshot.view.info.time)));
     object.insert("siblings".to_owned(), siblings_json(files, with_metadata));
-    if let Some(card) = &snapshot.card_data {
+    if let Some(card) = &snapshot.view.card_data {
         object.insert("tags".to_owned(), json!(stoa_core::card::derive_tags(card)));
         object.insert("cardData".to_owned(), Value::Object(card.clone()));
         let copy = |object: &mut Map<String, Value>, key: &str| {
@@ -101,7 +102,6 @@ pub(crate) async fn repo_info(
     let repo = caller.repo(state, &repo_ref).await?;
     let snapshot = state.hub.repo_snapshot(repo, revision.unwrap_or("main")).await.map_err(fail)?;
     let with_metadata = query.flag("blobs");
-    let files = state.hub.list_files(&snapshot.repo, &snapshot.commit.id, with_metadata).await.map_err(fail)?;
-    let object = apply_expand(repo_json(&snapshot, &files, with_metadata), &query.all("expand"));
+    let object = apply_expand(repo_json(&snapshot, with_metadata), &query.all("expand"));
     Ok(Json(Value::Object(object)).into_response())
 }
