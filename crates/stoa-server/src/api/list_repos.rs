@@ -72,7 +72,8 @@ async fn list_repos(
 
     let expand = query.all("expand");
     let full = query.flag("full");
-    let needs_git = full || expand.iter().any(|key| GIT_BACKED_KEYS.contains(&key.as_str()));
+    let with_card = query.flag("cardData");
+    let needs_git = full || with_card || expand.iter().any(|key| GIT_BACKED_KEYS.contains(&key.as_str()));
     let mut items = Vec::with_capacity(repos.len());
     for repo in repos {
         let object = if needs_git {

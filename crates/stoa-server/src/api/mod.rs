@@ -64,7 +64,9 @@ async fn route(
     query: QueryParams,
     body: Body,
 ) -> ApiResult<Response> {
-    match (method.clone(), endpoint) {
+    // HEAD is answered like GET; hyper leaves the body out.
+    let method_for_routing = if method == Method::HEAD { Method::GET } else { method.clone() };
+    match (method_for_routing, endpoint) {
         (Method::GET, Endpoint::RepoInfo { repo, revision }) => {
             repo_info::repo_info(state, headers, repo, revision.as_deref(), &query).await
         }
@@ -87,7 +89,7 @@ async fn route(
             caller.repo(state, &repo).await?;
             Err(caller.fail(CoreError::NotImplemented(format!("'{operation}' is not implemented by this server yet"))))
         }
-        (Method::GET | Method::HEAD, Endpoint::Resolve { repo, revision, path }) => {
+        (Method::GET, Endpoint::Resolve { repo, revision, path }) => {
             resolve::resolve(state, method, headers, repo, &revision, &path).await
         }
         (Method::POST, Endpoint::LfsBatch { repo }) => lfs::batch(state, headers, repo, read_body(body).await?).await,
