@@ -21,11 +21,30 @@ fn is_hex(text: &str) -> bool {
 }
 
 impl GixStore {
+    /// Reads a branch or PR ref from the ref files alone, without opening the repository: the
+    /// hot path of every request that names a branch. Such refs always point at commits.
+    fn branch_target(&self, repo_id: &str, name: &str) -> Result<Option<ObjectId>, GitError> {
+        let is_branch = name.starts_with("refs/heads/") || name.starts_with("refs/pr/");
+        if !is_branch || gix::refs::FullName::try_from(name).is_err() {
+            return Ok(None);
+        }
+        let store = gix::refs::file::Store::at_opts(self.repo_dir(repo_id)?, gix::hash::Kind::Sha1, Default::default());
+        let Some(reference) = store.try_find(name).map_err(backend)? else { return Ok(None) };
+        match reference.target {
+            gix::refs::Target::Object(id) => Ok(Some(from_gix(id))),
+            gix::refs::Target::Symbolic(_) => Ok(None),
+        }
+    }
+
     pub(crate) fn resolve_revision(&self, repo_id: &str, revision: &str) -> Result<Option<ResolvedRevision>, GitError> {
-        let repo = self.repo(repo_id)?;
         if revision.is_empty() {
             return Ok(None);
         }
+        let branch = if revision.starts_with("refs/") { revision.to_owned() } else { format!("refs/heads/{revision}") };
+        if let Some(commit) = self.branch_target(repo_id, &branch)? {
+            return Ok(Some(ResolvedRevision { commit, branch_ref: Some(branch) }));
+        }
+        let repo = self.repo(repo_id)?;
         if revision.len() == 40 && is_hex(revision) {
             let Ok(id) = gix::ObjectId::from_hex(revision.to_ascii_lowercase().as_bytes()) else {
                 return Ok(None);
@@ -53,6 +72,9 @@ impl GixStore {
     }
 
     pub(crate) fn read_ref(&self, repo_id: &str, ref_name: &str) -> Result<Option<ObjectId>, GitError> {
+        if let Some(commit) = self.branch_target(repo_id, ref_name)? {
+            return Ok(Some(commit));
+        }
         let repo = self.repo(repo_id)?;
         find_ref_commit(&repo, ref_name)
     }
