@@ -202,3 +202,28 @@ impl stoa_core::ports::GitStore for GixStore {
         self.reachable(repo_id, ancestor, descendant)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use stoa_core::ports::{GitStore, Signature};
+    use stoa_types::RepoPath;
+
+    use super::*;
+
+    #[test]
+    fn the_open_repo_table_stays_bounded() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = GixStore::open(dir.path()).expect("opens");
+        let author = Signature { name: "a".to_owned(), email: "a@x".to_owned(), time: 0 };
+        let file = || vec![(RepoPath::parse("a.txt").expect("valid"), b"a".to_vec())];
+        for index in 0..(MAX_OPEN_REPOS + 20) {
+            let id = format!("repo{index}");
+            store.create(&id, file(), &author, "init").expect("created");
+            // Resolving a tag (not a branch) opens the repository.
+            assert!(store.resolve(&id, "v1").expect("resolves").is_none());
+        }
+        let open = store.open.lock().expect("not poisoned");
+        assert_eq!(open.repos.len(), MAX_OPEN_REPOS);
+        assert_eq!(open.order.len(), MAX_OPEN_REPOS);
+    }
+}
