@@ -212,7 +212,7 @@ impl Hub {
             return Err(CoreError::ParentCommitMismatch);
         }
         let attributes = self.current_gitattributes(repo, &resolved.commit, &operations).await?;
-        let prepared = self.prepare_changes(repo, operations, &attributes).await?;
+        let (prepared, xet_files) = self.prepare_changes(repo, operations, &attributes).await?;
         let message = if header.description.trim().is_empty() {
             header.summary.clone()
         } else {
@@ -243,6 +243,7 @@ impl Hub {
                 committed_at: stoa_types::time::now_unix(),
                 is_default_branch,
                 tags: readme.filter(|_| is_default_branch),
+                xet_files: xet_files.clone(),
             };
             self.meta.record_commit_intent(&intent).await?;
             let repo_id = repo.id.clone();
@@ -310,8 +311,9 @@ impl Hub {
         repo: &Repo,
         operations: Vec<Operation>,
         attributes: &str,
-    ) -> CoreResult<Vec<PreparedChange>> {
+    ) -> CoreResult<(Vec<PreparedChange>, Vec<(String, String)>)> {
         let rules = LfsRules::parse(attributes);
+        let mut xet_files = Vec::new();
         let scratch = self.blobs.scratch_dir();
         let mut prepared = Vec::with_capacity(operations.len());
         for operation in operations {
@@ -341,7 +343,16 @@ impl Hub {
                 Operation::AddLfs { path, oid, size } => {
                     let stored = self.meta.lfs_object_size(&oid).await?;
                     let allowed = self.meta.repo_may_reference_lfs(&repo.id, &oid).await?;
-                    let Some(stored_size) = stored.filter(|_| allowed) else {
+                    // Objects uploaded through Xet: the shard's SHA-256 claim, granted to this repo.
+                    let through_xet = match stored.filter(|_| allowed) {
+                        Some(_) => None,
+                        None => self.meta.xet_file_for_sha256(&repo.id, oid.as_str()).await?,
+                    };
+                    if let Some((file_hash, _)) = &through_xet {
+                        xet_files.push((oid.to_string(), file_hash.hex()));
+                    }
+                    let stored = stored.filter(|_| allowed).or(through_xet.map(|(_, size)| size));
+                    let Some(stored_size) = stored else {
                         return Err(CoreError::bad_request(format!(
                             "lfsFile {path}: the object {oid} was never uploaded to this repository"
                         )));
@@ -361,7 +372,7 @@ impl Hub {
             };
             prepared.push(change);
         }
-        Ok(prepared)
+        Ok((prepared, xet_files))
     }
 
     /// Writes the commit's objects on top of `head`. Returns the new commit (or `None` when

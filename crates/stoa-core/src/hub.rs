@@ -22,6 +22,8 @@ pub struct HubSettings {
     pub max_git_blob_bytes: u64,
     /// Lifetime of signed LFS URLs.
     pub signed_url_ttl_seconds: i64,
+    /// Lifetime of Xet CAS tokens and of the signed xorb range URLs in reconstruction plans.
+    pub xet_token_ttl_seconds: i64,
 }
 
 impl Default for HubSettings {
@@ -30,6 +32,7 @@ impl Default for HubSettings {
             inline_upload_max_bytes: 100 * 1000 * 1000,
             max_git_blob_bytes: 10 * 1000 * 1000,
             signed_url_ttl_seconds: 3600,
+            xet_token_ttl_seconds: 3600,
         }
     }
 }

@@ -18,6 +18,7 @@ pub mod ports;
 pub mod repos;
 pub mod signing;
 pub mod tokens;
+pub mod xet;
 
 pub use error::{CoreError, ErrorCode};
 pub use hub::{Hub, HubSettings};

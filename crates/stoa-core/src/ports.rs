@@ -196,11 +196,14 @@ pub struct CommitIntent {
     /// Whether the ref is the default branch (tags and last-modified follow only `main`).
     pub is_default_branch: bool,
     pub tags: Option<Vec<String>>,
+    /// (SHA-256, Xet file hash) of LFS files that arrived through Xet.
+    pub xet_files: Vec<(String, String)>,
 }
 
-/// The metadata store: users, tokens, repos, LFS object registry, download counts.
+/// The metadata store: users, tokens, repos, LFS object registry, download counts, and the
+/// Xet CAS metadata.
 #[async_trait]
-pub trait MetaStore: Send + Sync + Debug {
+pub trait MetaStore: crate::xet::store::XetMetaStore + Send + Sync + Debug {
     async fn create_user(&self, user: NewUser, id: String, now: i64) -> Result<User, StoreError>;
     async fn user_by_name(&self, name: &str) -> Result<Option<User>, StoreError>;
     async fn user_by_id(&self, id: &str) -> Result<Option<User>, StoreError>;
@@ -380,6 +383,10 @@ pub trait BlobStore: Send + Sync + Debug {
         expected_size: u64,
         parts: &[(u32, String)],
     ) -> Result<(), StorageError>;
+
+    /// Stores a verified xorb (chunks and footer) under its hash, durably.
+    async fn put_xorb(&self, hash: &stoa_xet::XetHash, stored: Vec<u8>) -> Result<(), StorageError>;
+    async fn open_xorb(&self, hash: &stoa_xet::XetHash) -> Result<ObjectReader, StorageError>;
 
     /// A directory for temporary files on the same filesystem as the store.
     fn scratch_dir(&self) -> PathBuf;

@@ -5,6 +5,7 @@
 mod sqlite_intents;
 mod sqlite_repos;
 mod sqlite_users;
+mod sqlite_xet;
 
 use std::path::Path;
 use std::str::FromStr;

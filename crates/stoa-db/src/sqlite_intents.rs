@@ -68,8 +68,8 @@ impl SqliteStore {
     pub(crate) async fn insert_intent(&self, intent: &CommitIntent) -> Result<(), StoreError> {
         let tags = intent.tags.as_ref().map(|tags| tags.join(&TAG_SEPARATOR.to_string()));
         sqlx::query(
-            "INSERT INTO commit_intents (id, repo_id, ref_name, new_commit, lfs_oids, committed_at, is_default_branch, tags) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO commit_intents (id, repo_id, ref_name, new_commit, lfs_oids, committed_at, is_default_branch, tags, xet_files) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&intent.id)
         .bind(&intent.repo_id)
@@ -79,6 +79,7 @@ impl SqliteStore {
         .bind(intent.committed_at)
         .bind(intent.is_default_branch)
         .bind(tags)
+        .bind(intent.xet_files.iter().map(|(sha, file)| format!("{sha}:{file}")).collect::<Vec<_>>().join(","))
         .execute(self.pool())
         .await
         .map_err(backend)?;
@@ -94,6 +95,18 @@ impl SqliteStore {
             )
             .bind(&intent.repo_id)
             .bind(oid)
+            .execute(&mut *transaction)
+            .await
+            .map_err(backend)?;
+        }
+        for (sha256, file_hash) in &intent.xet_files {
+            sqlx::query(
+                "INSERT INTO repo_xet_files (repo_id, sha256, file_hash) VALUES (?, ?, ?) \
+                 ON CONFLICT (repo_id, sha256) DO UPDATE SET file_hash = excluded.file_hash",
+            )
+            .bind(&intent.repo_id)
+            .bind(sha256)
+            .bind(file_hash)
             .execute(&mut *transaction)
             .await
             .map_err(backend)?;
@@ -149,6 +162,7 @@ impl SqliteStore {
             .map(|row| {
                 let oids: String = row.get("lfs_oids");
                 let tags: Option<String> = row.get("tags");
+                let xet: Option<String> = row.get("xet_files");
                 CommitIntent {
                     id: row.get("id"),
                     repo_id: row.get("repo_id"),
@@ -157,6 +171,12 @@ impl SqliteStore {
                     lfs_oids: oids.split(',').filter(|oid| !oid.is_empty()).map(str::to_owned).collect(),
                     committed_at: row.get("committed_at"),
                     is_default_branch: row.get("is_default_branch"),
+                    xet_files: xet
+                        .unwrap_or_default()
+                        .split(',')
+                        .filter_map(|pair| pair.split_once(':'))
+                        .map(|(sha, file)| (sha.to_owned(), file.to_owned()))
+                        .collect(),
                     tags: tags.map(|text| {
                         text.split(TAG_SEPARATOR).filter(|tag| !tag.is_empty()).map(str::to_owned).collect()
                     }),

@@ -10,6 +10,7 @@ use async_trait::async_trait;
 use sha2::{Digest, Sha256};
 use stoa_core::lfs::Sha256Oid;
 use stoa_core::ports::{BlobStore, ByteStream, ObjectReader, StorageError};
+use stoa_xet::XetHash;
 use tempfile::NamedTempFile;
 
 use crate::pipeline::receive_into;
@@ -23,7 +24,7 @@ impl LocalBlobStore {
     /// Opens (creating if needed) a store rooted at `root`. Temp files left by a killed process
     /// are removed: nothing refers to them (a single server owns the data dir).
     pub fn open(root: &Path) -> io::Result<Self> {
-        for folder in ["objects", "tmp", "parts"] {
+        for folder in ["objects", "tmp", "parts", "xorbs"] {
             fs::create_dir_all(root.join(folder))?;
         }
         for entry in fs::read_dir(root.join("tmp"))? {
@@ -36,6 +37,11 @@ impl LocalBlobStore {
     fn object_path(&self, oid: &Sha256Oid) -> PathBuf {
         let hex = oid.as_str();
         self.root.join("objects").join(&hex[0..2]).join(&hex[2..4]).join(hex)
+    }
+
+    fn xorb_path(&self, hash: &XetHash) -> PathBuf {
+        let hex = hash.hex();
+        self.root.join("xorbs").join(&hex[0..2]).join(&hex[2..4]).join(hex)
     }
 
     fn parts_dir(&self, upload_key: &str) -> Result<PathBuf, StorageError> {
@@ -182,6 +188,27 @@ impl BlobStore for LocalBlobStore {
             Ok(())
         })
         .await
+    }
+
+    async fn put_xorb(&self, hash: &XetHash, stored: Vec<u8>) -> Result<(), StorageError> {
+        let target = self.xorb_path(hash);
+        let temp = self.temp_file()?;
+        blocking(move || {
+            let mut file = temp.reopen()?;
+            file.write_all(&stored)?;
+            file.sync_data()?;
+            Ok(publish(temp.into_temp_path(), &target)?)
+        })
+        .await
+    }
+
+    async fn open_xorb(&self, hash: &XetHash) -> Result<ObjectReader, StorageError> {
+        let path = self.xorb_path(hash);
+        match tokio::fs::metadata(&path).await {
+            Ok(metadata) => Ok(ObjectReader::LocalFile { path, size: metadata.len() }),
+            Err(error) if error.kind() == io::ErrorKind::NotFound => Err(StorageError::NotFound),
+            Err(error) => Err(error.into()),
+        }
     }
 
     fn scratch_dir(&self) -> PathBuf {

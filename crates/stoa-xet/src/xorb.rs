@@ -44,6 +44,43 @@ fn inflate(payload: &[u8], expected: usize) -> Result<Vec<u8>, XetError> {
     Ok(output)
 }
 
+/// Reads the chunk starting at `position`: its decompressed bytes (bounded by, and checked
+/// against, the length its header announces) and where the next chunk starts.
+fn read_chunk(body: &[u8], position: usize) -> Result<(Vec<u8>, usize), XetError> {
+    let header_bytes: [u8; CHUNK_HEADER_BYTES] = body
+        .get(position..position + CHUNK_HEADER_BYTES)
+        .and_then(|bytes| bytes.try_into().ok())
+        .ok_or_else(|| invalid("truncated chunk header"))?;
+    let header = parse_chunk_header(header_bytes).map_err(|error| invalid(error.to_string()))?;
+    let compressed = header.get_compressed_length() as usize;
+    let expected = header.get_uncompressed_length() as usize;
+    let start = position + CHUNK_HEADER_BYTES;
+    let payload = body.get(start..start + compressed).ok_or_else(|| invalid("truncated chunk"))?;
+    let scheme = header.get_compression_scheme().map_err(|error| invalid(error.to_string()))?;
+    let data = match scheme {
+        CompressionScheme::None => payload.to_vec(),
+        CompressionScheme::LZ4 => inflate(payload, expected)?,
+        CompressionScheme::ByteGrouping4LZ4 => bg4_regroup(&inflate(payload, expected)?),
+        CompressionScheme::Auto => return Err(invalid("a stored chunk cannot use the 'auto' scheme")),
+    };
+    if data.len() != expected {
+        return Err(invalid(format!("the header announces {expected} bytes, the data has {}", data.len())));
+    }
+    Ok((data, start + compressed))
+}
+
+/// Decompresses a run of whole chunks read from a stored xorb (the plain-HTTP bridge).
+pub fn decode_chunk_run(bytes: &[u8]) -> Result<Vec<u8>, XetError> {
+    let mut output = Vec::new();
+    let mut position = 0;
+    while position < bytes.len() {
+        let (data, next) = read_chunk(bytes, position)?;
+        output.extend_from_slice(&data);
+        position = next;
+    }
+    Ok(output)
+}
+
 /// Verifies `body` (chunks only, as hf_xet uploads it) against the hash in its URL.
 pub fn verify_xorb(body: &[u8], claimed: &XetHash) -> Result<VerifiedXorb, XetError> {
     if body.len() > MAX_XORB_BYTES {
@@ -55,32 +92,13 @@ pub fn verify_xorb(body: &[u8], claimed: &XetHash) -> Result<VerifiedXorb, XetEr
     let mut position = 0usize;
     let mut unpacked = 0u64;
     while position < body.len() {
-        let header_bytes: [u8; CHUNK_HEADER_BYTES] = body
-            .get(position..position + CHUNK_HEADER_BYTES)
-            .and_then(|bytes| bytes.try_into().ok())
-            .ok_or_else(|| invalid("truncated chunk header"))?;
-        let header =
-            parse_chunk_header(header_bytes).map_err(|error| invalid(format!("chunk {}: {error}", chunks.len())))?;
-        let compressed = header.get_compressed_length() as usize;
-        let expected = header.get_uncompressed_length() as usize;
-        let start = position + CHUNK_HEADER_BYTES;
-        let payload = body.get(start..start + compressed).ok_or_else(|| invalid("truncated chunk"))?;
-        let scheme = header.get_compression_scheme().map_err(|error| invalid(error.to_string()))?;
-        let data = match scheme {
-            CompressionScheme::None => payload.to_vec(),
-            CompressionScheme::LZ4 => inflate(payload, expected)?,
-            CompressionScheme::ByteGrouping4LZ4 => bg4_regroup(&inflate(payload, expected)?),
-            CompressionScheme::Auto => return Err(invalid("a stored chunk cannot use the 'auto' scheme")),
-        };
-        if data.len() != expected {
-            return Err(invalid(format!(
-                "chunk {}: the header announces {expected} bytes, the data has {}",
-                chunks.len(),
-                data.len()
-            )));
-        }
+        let (data, next) = read_chunk(body, position).map_err(|error| match error {
+            XetError::Xorb(message) => invalid(format!("chunk {}: {message}", chunks.len())),
+            other => other,
+        })?;
+        let expected = data.len();
         let hash = compute_data_hash(&data);
-        position = start + compressed;
+        position = next;
         unpacked += expected as u64;
         chunks.push((hash, expected as u64));
         chunk_ends.push(position as u64);

@@ -16,6 +16,7 @@ pub(crate) struct FileConfig {
     pub(crate) inline_upload_max_bytes: Option<u64>,
     pub(crate) max_git_blob_bytes: Option<u64>,
     pub(crate) signed_url_ttl_seconds: Option<i64>,
+    pub(crate) xet_token_ttl_seconds: Option<i64>,
     pub(crate) lfs_multipart_threshold_bytes: Option<u64>,
     pub(crate) lfs_multipart_chunk_bytes: Option<u64>,
 }

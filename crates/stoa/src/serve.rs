@@ -78,6 +78,9 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         signed_url_ttl_seconds: env_number("STOA_SIGNED_URL_TTL_SECONDS")?
             .or(file.signed_url_ttl_seconds)
             .unwrap_or(defaults.signed_url_ttl_seconds),
+        xet_token_ttl_seconds: env_number("STOA_XET_TOKEN_TTL_SECONDS")?
+            .or(file.xet_token_ttl_seconds)
+            .unwrap_or(defaults.xet_token_ttl_seconds),
     };
     let lfs_defaults = LfsSettings::default();
     let lfs = LfsSettings {

@@ -1,0 +1,199 @@
+//! The Xet CAS in the domain: tokens, verified xorb uploads, shard registration (the SHA-256 →
+//! Xet file mapping, per repo), and reconstruction plans. Design: `docs/design/xet-plan.md`.
+
+pub mod plan;
+pub mod store;
+pub mod token;
+
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+
+use stoa_xet::{XetHash, parse_shard, verify_xorb};
+
+use crate::access::Principal;
+use crate::error::{CoreError, CoreResult};
+use crate::hub::Hub;
+use crate::ports::Repo;
+use plan::{ReconstructionPlan, plan_range};
+use store::{RegisteredFile, SegmentRecord, XorbChunk, XorbRecord};
+use token::CasScope;
+
+/// A CAS token and when it expires.
+#[derive(Debug, Clone)]
+pub struct XetToken {
+    pub token: String,
+    pub expires: i64,
+}
+
+/// A plan with the file size it was made for.
+#[derive(Debug, Clone)]
+pub struct FilePlan {
+    pub size: u64,
+    pub plan: ReconstructionPlan,
+}
+
+#[expect(clippy::needless_pass_by_value, reason = "shaped for map_err")]
+fn bad_xet(error: stoa_xet::XetError) -> CoreError {
+    CoreError::BadRequest(error.to_string())
+}
+
+impl Hub {
+    /// Issues a CAS token for a repo the caller may read (or write, for uploads).
+    pub fn xet_token(&self, principal: &Principal, repo: &Repo, write: bool) -> CoreResult<XetToken> {
+        if write {
+            principal.check_write(repo)?;
+        } else {
+            principal.check_read(repo)?;
+        }
+        let expires = stoa_types::time::now_unix() + self.settings.xet_token_ttl_seconds;
+        let scope = CasScope { repo_id: repo.id.clone(), user_id: principal.user().map(|user| user.id.clone()), write };
+        Ok(XetToken { token: token::issue(&self.signer, &scope, expires), expires })
+    }
+
+    /// Checks a CAS token. The repo must still exist.
+    pub fn cas_scope(&self, bearer: Option<&str>) -> CoreResult<CasScope> {
+        let now = stoa_types::time::now_unix();
+        bearer
+            .and_then(|value| token::verify(&self.signer, value, now))
+            .ok_or_else(|| CoreError::Unauthenticated("missing, invalid or expired Xet token".to_owned()))
+    }
+
+    fn writer(scope: &CasScope) -> CoreResult<&str> {
+        match (&scope.user_id, scope.write) {
+            (Some(user), true) => Ok(user),
+            _ => Err(CoreError::Forbidden("this Xet token is read-only".to_owned())),
+        }
+    }
+
+    /// Receives a xorb: verified against its name before anything is stored. Returns whether it
+    /// was new.
+    pub async fn receive_xorb(&self, scope: &CasScope, hash: &XetHash, body: Vec<u8>) -> CoreResult<bool> {
+        let user = Self::writer(scope)?.to_owned();
+        let claimed = *hash;
+        let verified = tokio::task::spawn_blocking(move || verify_xorb(&body, &claimed))
+            .await
+            .map_err(|error| CoreError::Internal(error.to_string()))?
+            .map_err(bad_xet)?;
+        let now = stoa_types::time::now_unix();
+        let known = self.meta.xorb(hash).await?;
+        let inserted = known.is_none();
+        let record = match known {
+            Some(record) => record,
+            None => {
+                let chunks = verified
+                    .chunks
+                    .iter()
+                    .zip(&verified.chunk_ends)
+                    .map(|((chunk_hash, length), end)| XorbChunk {
+                        hash: *chunk_hash,
+                        length: *length,
+                        end_offset: *end,
+                    })
+                    .collect();
+                let record = XorbRecord { hash: *hash, stored_bytes: verified.stored.len() as u64, chunks };
+                self.blobs.put_xorb(hash, verified.stored).await?;
+                record
+            }
+        };
+        self.meta.record_xorb(&record, &scope.repo_id, &user, now).await?;
+        Ok(inserted)
+    }
+
+    /// Registers the files of a shard. Every segment is checked against the xorbs Stoa stored
+    /// (never against the client's own xorb section), and every file hash is recomputed.
+    pub async fn register_shard(&self, scope: &CasScope, body: &[u8]) -> CoreResult<usize> {
+        let user = Self::writer(scope)?.to_owned();
+        let shard = parse_shard(body).await.map_err(bad_xet)?;
+        let mut xorbs: HashMap<XetHash, Vec<XorbChunk>> = HashMap::new();
+        let mut registered = Vec::with_capacity(shard.files.len());
+        for file in shard.files {
+            let mut segments = Vec::with_capacity(file.segments.len());
+            let mut all_chunks = Vec::new();
+            let mut offset = 0u64;
+            for segment in &file.segments {
+                if let Entry::Vacant(slot) = xorbs.entry(segment.xorb) {
+                    let Some(record) = self.meta.xorb(&segment.xorb).await? else {
+                        return Err(CoreError::bad_request(format!("xorb {} is not stored", segment.xorb)));
+                    };
+                    if !self.meta.xorb_visible(&segment.xorb, &scope.repo_id, &user).await? {
+                        return Err(CoreError::Forbidden(format!("xorb {} was not uploaded by you", segment.xorb)));
+                    }
+                    slot.insert(record.chunks);
+                }
+                let chunks: Vec<(XetHash, u64)> =
+                    xorbs[&segment.xorb].iter().map(|chunk| (chunk.hash, chunk.length)).collect();
+                if !segment.matches(&chunks) {
+                    return Err(CoreError::bad_request(format!(
+                        "file {}: a segment does not match the chunks of xorb {}",
+                        file.file_hash, segment.xorb
+                    )));
+                }
+                all_chunks.extend_from_slice(&chunks[segment.chunk_start as usize..segment.chunk_end as usize]);
+                segments.push(SegmentRecord {
+                    xorb: segment.xorb,
+                    chunk_start: segment.chunk_start,
+                    chunk_end: segment.chunk_end,
+                    unpacked_bytes: segment.unpacked_bytes,
+                    file_offset: offset,
+                });
+                offset += segment.unpacked_bytes;
+            }
+            if XetHash::of_file(&all_chunks) != file.file_hash {
+                return Err(CoreError::bad_request(format!(
+                    "file {}: the file hash does not match its chunks",
+                    file.file_hash
+                )));
+            }
+            registered.push(RegisteredFile { file_hash: file.file_hash, size: offset, segments, sha256: file.sha256 });
+        }
+        let now = stoa_types::time::now_unix();
+        Ok(self.meta.register_files(&scope.repo_id, &registered, now).await?)
+    }
+
+    /// Plans bytes `start..=end` (clamped) of a file the token's repo may read.
+    pub async fn reconstruction(
+        &self,
+        scope: &CasScope,
+        file_hash: &XetHash,
+        range: Option<(u64, Option<u64>)>,
+    ) -> CoreResult<FilePlan> {
+        if !self.meta.repo_reads_xet_file(&scope.repo_id, file_hash, scope.write).await? {
+            return Err(CoreError::EntryNotFound("Entry not found".to_owned()));
+        }
+        self.plan_file(file_hash, range).await
+    }
+
+    /// Plans a file already known to be readable (the plain-HTTP bridge checks access itself).
+    pub async fn plan_file(&self, file_hash: &XetHash, range: Option<(u64, Option<u64>)>) -> CoreResult<FilePlan> {
+        let Some((size, segments)) = self.meta.xet_file(file_hash).await? else {
+            return Err(CoreError::EntryNotFound("Entry not found".to_owned()));
+        };
+        let (start, end) = match range {
+            None if size == 0 => {
+                return Ok(FilePlan {
+                    size,
+                    plan: ReconstructionPlan { offset_into_first_range: 0, terms: Vec::new() },
+                });
+            }
+            None => (0, size - 1),
+            Some((start, _)) if start >= size => return Err(CoreError::RangeNotSatisfiable { size }),
+            Some((start, end)) => (start, end.unwrap_or(u64::MAX).min(size - 1)),
+        };
+        let mut xorbs = HashMap::new();
+        for segment in &segments {
+            if let Entry::Vacant(slot) = xorbs.entry(segment.xorb) {
+                let record = self.meta.xorb(&segment.xorb).await?.ok_or_else(|| {
+                    CoreError::Internal(format!("xorb {} of a registered file is missing", segment.xorb))
+                })?;
+                slot.insert(record.chunks);
+            }
+        }
+        let plan = plan_range(&segments, &xorbs, start, end).map_err(CoreError::Internal)?;
+        Ok(FilePlan { size, plan })
+    }
+
+    /// The Xet file behind an LFS oid of the repo's history, if it arrived through Xet.
+    pub async fn xet_file_of(&self, repo: &Repo, sha256: &str) -> CoreResult<Option<XetHash>> {
+        Ok(self.meta.repo_xet_file(&repo.id, sha256).await?)
+    }
+}
