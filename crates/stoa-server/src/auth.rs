@@ -8,7 +8,7 @@ use stoa_core::access::Principal;
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 
-fn token_from(headers: &HeaderMap) -> Option<String> {
+pub(crate) fn token_from(headers: &HeaderMap) -> Option<String> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
     let (scheme, credentials) = value.split_once(' ')?;
     let credentials = credentials.trim();

@@ -56,3 +56,55 @@ pub(crate) fn file_range_body(path: PathBuf, start: u64, len: u64) -> Body {
     });
     Body::from_stream(stream)
 }
+
+/// One run of whole chunks to read from a stored xorb: its file and inclusive byte range.
+#[derive(Debug)]
+pub(crate) struct XorbRun {
+    pub(crate) path: PathBuf,
+    pub(crate) start: u64,
+    pub(crate) end: u64,
+}
+
+/// Streams a Xet file rebuilt from xorb runs (the plain-HTTP bridge for git-lfs, curl and
+/// older clients): decompressed run by run, `skip` bytes dropped at the front, `length` sent.
+pub(crate) fn xet_range_body(runs: Vec<XorbRun>, skip: u64, length: u64) -> Body {
+    let (sender, receiver) = tokio::sync::mpsc::channel::<io::Result<Bytes>>(QUEUE_CHUNKS);
+    let reader = std::thread::Builder::new().name("stoa-xet-bridge".to_owned()).spawn(move || {
+        let mut to_skip = skip;
+        let mut remaining = length;
+        for run in runs {
+            let decoded = File::open(&run.path).and_then(|file| {
+                let size = usize::try_from(run.end - run.start + 1).map_err(io::Error::other)?;
+                let mut stored = vec![0u8; size];
+                file.read_exact_at(&mut stored, run.start)?;
+                stoa_xet::decode_chunk_run(&stored).map_err(io::Error::other)
+            });
+            let data = match decoded {
+                Ok(data) => data,
+                Err(error) => {
+                    let _ = sender.blocking_send(Err(error));
+                    return;
+                }
+            };
+            let begin = usize::try_from(to_skip.min(data.len() as u64)).unwrap_or(data.len());
+            to_skip -= begin as u64;
+            let take = usize::try_from(remaining.min((data.len() - begin) as u64)).unwrap_or(0);
+            remaining -= take as u64;
+            for piece in data[begin..begin + take].chunks(CHUNK_BYTES) {
+                if sender.blocking_send(Ok(Bytes::copy_from_slice(piece))).is_err() {
+                    return;
+                }
+            }
+            if remaining == 0 {
+                return;
+            }
+        }
+    });
+    if let Err(error) = reader {
+        tracing::error!(error = %error, "could not start a Xet bridge thread");
+    }
+    let stream = futures_util::stream::unfold(receiver, |mut receiver| async move {
+        receiver.recv().await.map(|item| (item, receiver))
+    });
+    Body::from_stream(stream)
+}

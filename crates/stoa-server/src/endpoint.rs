@@ -27,7 +27,7 @@ pub(crate) enum Endpoint {
     /// `POST /api/{T}/{id}/commit/{rev}`.
     CreateCommit { repo: RepoRef, revision: String },
     /// `GET /api/{T}/{id}/xet-{read|write}-token/{rev}`.
-    XetToken { repo: RepoRef },
+    XetToken { repo: RepoRef, write: bool, revision: String },
     /// A Tier-2/3 repo operation of the Hub that Stoa does not offer yet.
     NotYetImplemented { repo: RepoRef, operation: String },
     /// `HEAD`/`GET /{P}{id}/resolve/{rev}/{path}`.
@@ -120,7 +120,8 @@ fn parse_api(repo_type: RepoType, segments: &[&str]) -> Option<Endpoint> {
         "paths-info" => Endpoint::GetPathsInfo { repo, revision: whole_revision() },
         "preupload" => Endpoint::PreuploadLfsFiles { repo, revision: whole_revision() },
         "commit" => Endpoint::CreateCommit { repo, revision: whole_revision() },
-        "xet-read-token" | "xet-write-token" => Endpoint::XetToken { repo },
+        "xet-read-token" => Endpoint::XetToken { repo, write: false, revision: whole_revision() },
+        "xet-write-token" => Endpoint::XetToken { repo, write: true, revision: whole_revision() },
         _ => return None,
     })
 }

@@ -5,6 +5,7 @@
 mod api;
 mod auth;
 mod body;
+mod cas;
 mod endpoint;
 mod error;
 mod lfs;
@@ -60,6 +61,8 @@ pub fn router(state: AppState) -> Router {
         .route("/lfs/parts/{repo_id}/{oid}/{size}/{upload}/{part}", put(lfs::upload_part))
         .route("/lfs/complete/{repo_id}/{oid}/{size}/{upload}", post(lfs::complete_multipart))
         .route("/lfs/download/{repo_id}/{oid}", get(lfs::download_object).head(lfs::download_object))
+        .nest("/xet", cas::routes())
+        .route("/v1/telemetry", post(cas::telemetry))
         .fallback(api::dispatch)
         .layer(axum::middleware::from_fn(middleware::request_context))
         .with_state(state)

@@ -10,7 +10,7 @@ use stoa_core::ports::ObjectReader;
 
 use crate::AppState;
 use crate::auth::Caller;
-use crate::body::file_range_body;
+use crate::body::{XorbRun, file_range_body, xet_range_body};
 use crate::endpoint::RepoRef;
 use crate::error::ApiResult;
 
@@ -94,6 +94,25 @@ fn content_disposition(path: &str) -> HeaderValue {
     header_value(&format!("inline; filename*=UTF-8''{encoded}; filename=\"{ascii}\";"))
 }
 
+/// Rebuilds bytes `start..start+length` of a Xet file for a client that does not speak Xet.
+async fn xet_bridge(
+    hub: &stoa_core::Hub,
+    file_hash: &stoa_xet::XetHash,
+    start: u64,
+    length: u64,
+) -> Result<Body, CoreError> {
+    if length == 0 {
+        return Ok(Body::empty());
+    }
+    let plan = hub.plan_file(file_hash, Some((start, Some(start + length - 1)))).await?;
+    let mut runs = Vec::with_capacity(plan.plan.terms.len());
+    for term in &plan.plan.terms {
+        let ObjectReader::LocalFile { path, .. } = hub.blobs().open_xorb(&term.xorb).await?;
+        runs.push(XorbRun { path, start: term.byte_start, end: term.byte_end });
+    }
+    Ok(xet_range_body(runs, plan.plan.offset_into_first_range, length))
+}
+
 /// One download = one count. huggingface_hub marks every request of a download with
 /// `X-HF-Download-Counter` and always sends a HEAD before its GET, so for it the HEAD counts;
 /// other clients (curl, git-lfs, browsers) count on their GET. Ranged reads past the start are
@@ -132,6 +151,20 @@ pub(crate) async fn resolve(
     response_headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     response_headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; sandbox"));
     let size = entry.size;
+    let xet_file = match &entry.lfs {
+        Some(info) => hub.xet_file_of(&repo, info.pointer.oid.as_str()).await.map_err(fail)?,
+        None => None,
+    };
+    if let Some(file_hash) = &xet_file {
+        // Xet clients fetch through the CAS; the refresh route hands them a read token.
+        let route = state.public_url.absolute(&format!(
+            "/api/{}/{}/xet-read-token/{commit}",
+            repo.repo_type.plural(),
+            repo.full_name()
+        ));
+        response_headers.insert("x-xet-hash", header_value(&file_hash.hex()));
+        response_headers.insert(header::LINK, header_value(&format!("<{route}>; rel=\"xet-auth\"")));
+    }
     match &entry.lfs {
         Some(info) => {
             let etag = format!("\"{}\"", info.pointer.oid);
@@ -165,8 +198,12 @@ pub(crate) async fn resolve(
     let body = if method == Method::HEAD {
         Body::empty()
     } else if let Some(info) = &entry.lfs {
-        match hub.blobs().open(&info.pointer.oid).await.map_err(|error| fail(error.into()))? {
-            ObjectReader::LocalFile { path, .. } => file_range_body(path, start, length),
+        let stored_whole = hub.blobs().size(&info.pointer.oid).await.map_err(|error| fail(error.into()))?.is_some();
+        match (&xet_file, stored_whole) {
+            (Some(file_hash), false) => xet_bridge(hub, file_hash, start, length).await.map_err(fail)?,
+            _ => match hub.blobs().open(&info.pointer.oid).await.map_err(|error| fail(error.into()))? {
+                ObjectReader::LocalFile { path, .. } => file_range_body(path, start, length),
+            },
         }
     } else {
         let bytes = hub.read_git_blob(&repo, &entry.oid).await.map_err(fail)?;

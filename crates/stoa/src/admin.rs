@@ -28,7 +28,7 @@ async fn create_user(args: UserCreateArgs) -> anyhow::Result<()> {
     if !RepoId::is_valid_name(&args.name) {
         bail!("invalid user name '{}': use letters, digits, '-', '_' or '.', at most 96 characters", args.name);
     }
-    if matches!(args.name.to_ascii_lowercase().as_str(), "api" | "datasets" | "spaces" | "models" | "lfs") {
+    if matches!(args.name.to_ascii_lowercase().as_str(), "api" | "datasets" | "spaces" | "models" | "lfs" | "xet") {
         bail!("'{}' is reserved for the hub's own URLs", args.name);
     }
     let store = open_store(&args.data).await?;

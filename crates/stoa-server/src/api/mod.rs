@@ -82,7 +82,9 @@ async fn route(
         (Method::POST, Endpoint::CreateCommit { repo, revision }) => {
             commit::create_commit(state, headers, repo, &revision, &query, body).await
         }
-        (Method::GET, Endpoint::XetToken { .. }) => Err(xet_unavailable(state)),
+        (Method::GET, Endpoint::XetToken { repo, write, revision }) => {
+            crate::cas::xet_token(state, headers, repo, write, &revision, &query).await
+        }
         (_, Endpoint::NotYetImplemented { repo, operation }) => {
             // Missing and hidden repos still answer RepoNotFound, as the client expects.
             let caller = Caller::from_headers(state, headers).await?;
@@ -97,14 +99,4 @@ async fn route(
         (_, Endpoint::LfsLocks { repo, verify }) => lfs::locks(state, headers, repo, method, verify).await,
         _ => Err(method_not_allowed()),
     }
-}
-
-/// Xet is not implemented yet. huggingface_hub ≥ 1.20 only reaches this for files above the
-/// inline-upload limit (preupload answers `regular` below it), so say exactly what to do.
-fn xet_unavailable(state: &AppState) -> ApiError {
-    let limit = state.hub.settings().inline_upload_max_bytes;
-    ApiError::bad_request(format!(
-        "This Stoa server does not support Xet storage yet. Files larger than {limit} bytes must be uploaded \
-         through classic Git LFS: set HF_HUB_DISABLE_XET=1 in the environment before importing huggingface_hub"
-    ))
 }
