@@ -170,12 +170,9 @@ def stoa() -> StoaServer:
     env.setdefault("RUST_LOG", "info")
     env.setdefault("NO_COLOR", "1")
     env.setdefault("RUST_BACKTRACE", "1")
+    # Since Xet landed, preupload follows .gitattributes for every client: nothing is inlined
+    # because of the client's version, so no inline limit is configured.
     inline_max = None
-    if _STATE["xet_disabled"]:
-        inline_max = LFS_RUN_INLINE_MAX_BYTES
-        env["STOA_INLINE_UPLOAD_MAX_BYTES"] = str(inline_max)
-    elif env.get("STOA_INLINE_UPLOAD_MAX_BYTES"):
-        inline_max = int(env["STOA_INLINE_UPLOAD_MAX_BYTES"])
 
     server = StoaServer(
         url=url,

@@ -72,7 +72,7 @@ def test_head_regular_file(stoa, served):
     assert r.header("content-length") == str(len(REGULAR)), r.describe()
     assert r.header("x-linked-etag") is None
     _assert_request_id(r)
-    # No Xet advertisement from a server without Xet.
+    # Regular (git) files are never advertised as Xet.
     assert r.header("x-xet-hash") is None
     assert r.header("x-xet-refresh-route") is None
     assert "xet-auth" not in (r.header("link") or "")
@@ -87,7 +87,10 @@ def test_head_lfs_file(stoa, served):
     if r.status == 200:
         assert r.header("content-length") == str(len(LFS_DATA)), r.describe()
     _assert_request_id(r)
-    assert r.header("x-xet-hash") is None
+    # Uploaded through Xet by the default client: advertised with a refresh route for reads.
+    xet_hash = r.header("x-xet-hash")
+    assert xet_hash is not None and re.fullmatch("[0-9a-f]{64}", xet_hash), r.describe()
+    assert f"/api/models/{served['repo_id']}/xet-read-token/{served['commit']}" in (r.header("link") or ""), r.describe()
 
 
 def test_get_full_and_by_commit(stoa, served):

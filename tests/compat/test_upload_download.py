@@ -121,12 +121,10 @@ def test_upload_folder_path_in_repo(api_alice, new_repo, tmp_path):
 
 @pytest.mark.slow
 def test_upload_folder_200mb(api_alice, api_anon, new_repo, tmp_path, stoa):
-    """Two ~95 MiB random files (just under the default 100 MB inline limit) in one upload_folder."""
+    """Two ~95 MiB random .bin files in one upload_folder: through Xet by default, classic LFS otherwise."""
     repo_id = new_repo("big")
     src = tmp_path / "big"
     size = 95 * 1024 * 1024
-    if stoa.inline_max_bytes is not None:
-        assert size <= stoa.inline_max_bytes or stoa.xet_disabled
     digests = {
         "shards/part-1.bin": write_random_file(src / "shards" / "part-1.bin", size),
         "shards/part-2.bin": write_random_file(src / "shards" / "part-2.bin", size),
@@ -471,54 +469,41 @@ def test_hffilesystem_ls_info_and_ranged_reads(api_alice, new_repo, stoa, hf, tm
 
 
 # ---------------------------------------------------------------------------------------------
-# Upload-mode negotiation (preupload) — the contract that keeps 2.4.0 away from Xet
+# Upload-mode decision (preupload): .gitattributes, size and binary sample, for every client
 # ---------------------------------------------------------------------------------------------
 
 
-def test_preupload_answers_regular_for_new_clients(api_alice, new_repo, stoa):
+def test_preupload_follows_gitattributes_for_every_client(api_alice, new_repo, stoa):
     import base64
 
     repo_id = new_repo("preupload")
-    limit = stoa.inline_max_bytes if stoa.inline_max_bytes is not None else 100_000_000
     sample = base64.b64encode(os.urandom(512)).decode()
     body = {
         "files": [
             {"path": "config.json", "size": 20, "sample": base64.b64encode(b'{"a": 1}').decode()},
-            {"path": "model.safetensors", "size": min(limit, 5_000_000), "sample": sample},
-            {"path": "Weird Name/ü.bin", "size": min(limit, 1000), "sample": sample},
-            {"path": "huge.bin", "size": limit + 1, "sample": sample},
+            {"path": "model.safetensors", "size": 5_000_000, "sample": sample},
+            {"path": "Weird Name/ü.bin", "size": 1000, "sample": sample},
+            {"path": "notes.txt", "size": 11, "sample": base64.b64encode(b"hello world").decode()},
         ]
     }
-    r = curl(
-        "POST",
-        f"{stoa.url}/api/models/{repo_id}/preupload/main",
-        token=stoa.tokens["alice"],
-        headers={"Content-Type": "application/json",
-                 "User-Agent": "unknown/None; hf_hub/2.4.0; python/3.11.7"},
-        data=json.dumps(body),
-    )
-    assert r.status == 200, r.describe()
-    assert r.header("x-request-id"), r.describe()
-    files = {f["path"]: f for f in r.json()["files"]}
-    assert set(files) == {f["path"] for f in body["files"]}, "every path must come back verbatim"
-    for f in files.values():
-        assert isinstance(f["shouldIgnore"], bool), f
-        assert f["uploadMode"] in ("regular", "lfs"), f
-    assert files["config.json"]["uploadMode"] == "regular"
-    assert files["model.safetensors"]["uploadMode"] == "regular", r.describe()
-    assert files["Weird Name/ü.bin"]["uploadMode"] == "regular", r.describe()
-    assert files["huge.bin"]["uploadMode"] == "lfs", r.describe()
-
-    # Old clients (<= 1.19) negotiate in the LFS batch: they get `lfs` for LFS-routed files.
-    r = curl(
-        "POST",
-        f"{stoa.url}/api/models/{repo_id}/preupload/main",
-        token=stoa.tokens["alice"],
-        headers={"Content-Type": "application/json", "User-Agent": "unknown/None; hf_hub/0.30.2; python/3.11.7"},
-        data=json.dumps({"files": [{"path": "model.safetensors", "size": 5_000_000, "sample": sample}]}),
-    )
-    assert r.status == 200, r.describe()
-    assert r.json()["files"][0]["uploadMode"] == "lfs", r.describe()
+    for agent in ("unknown/None; hf_hub/2.4.0; python/3.11.7", "unknown/None; hf_hub/0.30.2; python/3.11.7"):
+        r = curl(
+            "POST",
+            f"{stoa.url}/api/models/{repo_id}/preupload/main",
+            token=stoa.tokens["alice"],
+            headers={"Content-Type": "application/json", "User-Agent": agent},
+            data=json.dumps(body),
+        )
+        assert r.status == 200, r.describe()
+        assert r.header("x-request-id"), r.describe()
+        files = {f["path"]: f for f in r.json()["files"]}
+        assert set(files) == {f["path"] for f in body["files"]}, "every path must come back verbatim"
+        for f in files.values():
+            assert isinstance(f["shouldIgnore"], bool), f
+        assert files["config.json"]["uploadMode"] == "regular", r.describe()
+        assert files["notes.txt"]["uploadMode"] == "regular", r.describe()
+        assert files["model.safetensors"]["uploadMode"] == "lfs", r.describe()
+        assert files["Weird Name/ü.bin"]["uploadMode"] == "lfs", r.describe()
 
 
 def test_preupload_reports_existing_oids(api_alice, new_repo, stoa):
@@ -548,37 +533,51 @@ def test_preupload_reports_existing_oids(api_alice, new_repo, stoa):
 
 
 # ---------------------------------------------------------------------------------------------
-# Above the inline limit, a Xet-enabled client gets a diagnosable failure (no Xet on this server)
+# Xet: tokens, upload and download through the CAS, and the plain-HTTP bridge
 # ---------------------------------------------------------------------------------------------
 
 
-def test_xet_write_token_refused_with_hint(stoa, new_repo):
+def test_xet_tokens_carry_body_and_headers(stoa, new_repo):
     repo_id = new_repo("xettok")
     r = curl("GET", f"{stoa.url}/api/models/{repo_id}/xet-write-token/main", token=stoa.tokens["alice"])
-    assert 400 <= r.status < 500, r.describe()
-    assert "HF_HUB_DISABLE_XET" in (r.header("x-error-message") or ""), r.describe()
-    _ = r.json()["error"]
-    assert r.header("x-xet-access-token") is None
+    assert r.status == 200, r.describe()
+    body = r.json()
+    assert body["casUrl"] == f"{stoa.url}/xet", r.describe()
+    assert isinstance(body["exp"], int)
+    assert r.header("x-xet-access-token") == body["accessToken"], r.describe()
+    assert r.header("x-xet-cas-url") == body["casUrl"], r.describe()
+    assert r.header("x-xet-token-expiration") == str(body["exp"]), r.describe()
+    bob = curl("GET", f"{stoa.url}/api/models/{repo_id}/xet-write-token/main", token=stoa.tokens["bob"])
+    assert bob.status == 403, bob.describe()
+    reader = curl("GET", f"{stoa.url}/api/models/{repo_id}/xet-read-token/main", token=stoa.tokens["bob"])
+    assert reader.status == 200, reader.describe()
+    missing = curl("GET", f"{stoa.url}/api/models/{repo_id}/xet-write-token/nobranch", token=stoa.tokens["alice"])
+    assert missing.status == 404 and missing.header("x-error-code") == "RevisionNotFound", missing.describe()
 
 
-def test_upload_above_inline_limit_fails_clearly(api_alice, new_repo, tmp_path, stoa, caplog):
-    """Xet-enabled 2.4.0 + a file above STOA_INLINE_UPLOAD_MAX_BYTES: preupload says `lfs`, the client
-    goes to Xet and fails; the user must be told why (X-HF-Warning on preupload) and nothing is committed."""
-    import logging
+def test_xet_upload_and_download(api_alice, api_anon, new_repo, tmp_path, stoa):
+    """A default 2.4.0 client uploads a 40 MB weight file through Xet; it is committed as an LFS
+    pointer, downloaded back through Xet, and served to plain HTTP clients with exact ranges."""
+    assert not stoa.xet_disabled, "runs in the default (Xet) run only; test_lfs.py covers classic LFS"
+    repo_id = new_repo("xet")
+    data = os.urandom(40_000_000)
+    src = tmp_path / "weights.bin"
+    src.write_bytes(data)
+    api_alice.upload_file(path_or_fileobj=str(src), path_in_repo="weights.bin", repo_id=repo_id)
+    info = api_alice.model_info(repo_id, files_metadata=True)
+    sibling = next(s for s in info.siblings if s.rfilename == "weights.bin")
+    assert sibling.lfs is not None and sibling.lfs.sha256 == sha256_bytes(data)
+    head = curl("HEAD", f"{stoa.url}/{repo_id}/resolve/main/weights.bin")
+    assert head.status == 200, head.describe()
+    assert head.header("x-xet-hash") and len(head.header("x-xet-hash")) == 64, head.describe()
+    assert 'rel="xet-auth"' in (head.header("link") or ""), head.describe()
+    downloaded = Path(api_anon.hf_hub_download(repo_id, "weights.bin"))
+    assert sha256_bytes(downloaded.read_bytes()) == sha256_bytes(data)
+    whole = curl("GET", f"{stoa.url}/{repo_id}/resolve/main/weights.bin")
+    assert whole.status == 200 and sha256_bytes(whole.body) == sha256_bytes(data), "plain GET rebuilds the file"
+    part = curl("GET", f"{stoa.url}/{repo_id}/resolve/main/weights.bin", headers={"Range": "bytes=10000000-10999999"})
+    assert part.status == 206, part.describe()
+    assert part.body == data[10_000_000:11_000_000]
+    assert part.header("content-range") == f"bytes 10000000-10999999/{len(data)}"
 
-    import huggingface_hub.utils._http as hf_http
 
-    repo_id = new_repo("toolarge")
-    limit = stoa.inline_max_bytes if stoa.inline_max_bytes is not None else 100_000_000
-    big = tmp_path / "huge.bin"
-    with open(big, "wb") as f:  # sparse: costs no disk I/O
-        f.truncate(limit + 1)
-    head = api_alice.model_info(repo_id).sha
-    hf_http._WARNED_TOPICS.clear()  # X-HF-Warning topics are shown once per process
-    caplog.set_level(logging.WARNING, logger="huggingface_hub")
-    with pytest.raises(Exception):
-        api_alice.upload_file(path_or_fileobj=str(big), path_in_repo="huge.bin", repo_id=repo_id)
-    assert any("HF_HUB_DISABLE_XET" in rec.getMessage() for rec in caplog.records), (
-        f"no X-HF-Warning hint reached the user; logged: {[rec.getMessage() for rec in caplog.records]}"
-    )
-    assert api_alice.model_info(repo_id).sha == head

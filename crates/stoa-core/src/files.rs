@@ -34,15 +34,6 @@ pub struct LfsInfo {
     pub pointer_size: u64,
 }
 
-/// Which kind of client asked for a preupload decision.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum UploadClient {
-    /// huggingface_hub ≥ 1.20: sends every `lfs` file through Xet, with no fallback.
-    XetOnly,
-    /// git-lfs, older huggingface_hub, huggingface.js: negotiate classic LFS.
-    Negotiating,
-}
-
 #[derive(Debug, Clone)]
 pub struct PreuploadItem {
     pub path: String,
@@ -62,8 +53,6 @@ pub struct PreuploadDecision {
 pub struct PreuploadOutcome {
     pub commit: ObjectId,
     pub files: Vec<PreuploadDecision>,
-    /// Set when a file is too large to be sent inline and the client will need Xet.
-    pub needs_xet: bool,
 }
 
 fn upgrade_entry(git: &dyn crate::ports::GitStore, repo_id: &str, entry: GitEntry) -> CoreResult<FileEntry> {
@@ -180,7 +169,6 @@ impl Hub {
         commit: &ObjectId,
         items: Vec<PreuploadItem>,
         git_ignore: Option<String>,
-        client: UploadClient,
     ) -> CoreResult<PreuploadOutcome> {
         let repo_id = repo.id.clone();
         let commit_id = commit.clone();
@@ -217,7 +205,6 @@ impl Hub {
             .await?;
         let lfs_rules = LfsRules::parse(&attributes);
         let ignore_rules = ignore.map(|text| IgnoreRules::parse(&text));
-        let mut needs_xet = false;
         let mut files = Vec::with_capacity(items.len());
         for item in items {
             RepoPath::parse(&item.path)?;
@@ -225,11 +212,7 @@ impl Hub {
                 && (lfs_rules.is_lfs(&item.path)
                     || item.size > self.settings.max_git_blob_bytes
                     || sample_is_binary(&item.sample));
-            let lfs = match client {
-                UploadClient::Negotiating => wants_lfs,
-                UploadClient::XetOnly => wants_lfs && item.size > self.settings.inline_upload_max_bytes,
-            };
-            needs_xet |= lfs && client == UploadClient::XetOnly;
+            let lfs = wants_lfs;
             let should_ignore = ignore_rules.as_ref().is_some_and(|rules| rules.is_ignored(&item.path));
             let oid = existing.get(&item.path).map(|entry| match &entry.lfs {
                 Some(info) if lfs => info.pointer.oid.to_string(),
@@ -237,7 +220,7 @@ impl Hub {
             });
             files.push(PreuploadDecision { path: item.path, lfs, should_ignore, oid });
         }
-        Ok(PreuploadOutcome { commit: commit.clone(), files, needs_xet })
+        Ok(PreuploadOutcome { commit: commit.clone(), files })
     }
 }
 

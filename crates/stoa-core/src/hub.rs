@@ -16,8 +16,6 @@ use crate::tokens::hash_token;
 /// Instance settings the domain needs (the binary reads them from flags, env and file).
 #[derive(Debug, Clone)]
 pub struct HubSettings {
-    /// Largest file that preupload lets a Xet-only client (huggingface_hub ≥ 1.20) send inline.
-    pub inline_upload_max_bytes: u64,
     /// Inline files above this size are stored as LFS objects rather than git blobs.
     pub max_git_blob_bytes: u64,
     /// Lifetime of signed LFS URLs.
@@ -28,12 +26,7 @@ pub struct HubSettings {
 
 impl Default for HubSettings {
     fn default() -> Self {
-        Self {
-            inline_upload_max_bytes: 100 * 1000 * 1000,
-            max_git_blob_bytes: 10 * 1000 * 1000,
-            signed_url_ttl_seconds: 3600,
-            xet_token_ttl_seconds: 3600,
-        }
+        Self { max_git_blob_bytes: 10 * 1000 * 1000, signed_url_ttl_seconds: 3600, xet_token_ttl_seconds: 3600 }
     }
 }
 

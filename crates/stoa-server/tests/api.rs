@@ -423,10 +423,22 @@ async fn preupload_echoes_paths_and_honours_gitignore() {
     assert_eq!(response.status, StatusCode::OK);
     let files = response.json()["files"].clone();
     assert_eq!(files[0]["shouldIgnore"], true);
-    assert_eq!(files[0]["uploadMode"], "regular", "small files go inline for Xet-only clients");
-    assert_eq!(files[1]["uploadMode"], "lfs", "above the inline limit a Xet-only client must use LFS");
+    assert_eq!(files[0]["uploadMode"], "lfs", ".bin files follow .gitattributes");
+    assert_eq!(files[1]["uploadMode"], "lfs");
     assert_eq!(files[2]["path"], "café/ß.txt");
-    assert!(response.header("x-hf-warning").expect("warning").contains("HF_HUB_DISABLE_XET=1"));
-    let xet = app.call("GET", "/api/models/alice/m/xet-write-token/main", Some(&token), Vec::new()).await;
-    assert!(xet.header("x-error-message").expect("message").contains("HF_HUB_DISABLE_XET=1"));
+    assert_eq!(files[2]["uploadMode"], "regular");
+    let token = app.call("GET", "/api/models/alice/m/xet-write-token/main", Some(&token), Vec::new()).await;
+    assert_eq!(token.status, StatusCode::OK);
+    assert_eq!(token.json()["casUrl"], format!("{BASE}/xet"));
+    assert!(token.json()["exp"].is_i64());
+    assert_eq!(token.header("x-xet-access-token").as_deref(), token.json()["accessToken"].as_str());
+    let anonymous = app.call("GET", "/api/models/alice/m/xet-write-token/main", None, Vec::new()).await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+    let reader = app.call("GET", "/api/models/alice/m/xet-read-token/main", None, Vec::new()).await;
+    assert_eq!(reader.status, StatusCode::OK, "public repos hand out read tokens to anyone");
+    let forged = axum::http::Request::post("/xet/v1/shards")
+        .header("authorization", "Bearer stx1.w.abc.def.9999999999.00")
+        .body(axum::body::Body::from(vec![0u8; 10]))
+        .expect("request");
+    assert_eq!(app.send(forged).await.status, StatusCode::UNAUTHORIZED);
 }

@@ -13,7 +13,6 @@ pub(crate) struct FileConfig {
     pub(crate) data_dir: Option<PathBuf>,
     pub(crate) listen: Option<String>,
     pub(crate) public_url: Option<String>,
-    pub(crate) inline_upload_max_bytes: Option<u64>,
     pub(crate) max_git_blob_bytes: Option<u64>,
     pub(crate) signed_url_ttl_seconds: Option<i64>,
     pub(crate) xet_token_ttl_seconds: Option<i64>,
@@ -56,8 +55,7 @@ mod tests {
 
     #[test]
     fn file_config_parses_and_rejects_unknown_keys() {
-        let config: FileConfig =
-            toml::from_str("listen = \"0.0.0.0:9000\"\ninline_upload_max_bytes = 5\n").expect("valid");
+        let config: FileConfig = toml::from_str("listen = \"0.0.0.0:9000\"\nmax_git_blob_bytes = 5\n").expect("valid");
         assert_eq!(config.listen.as_deref(), Some("0.0.0.0:9000"));
         assert!(toml::from_str::<FileConfig>("lisen = 1").is_err());
         assert_eq!(data_dir(None, &config), PathBuf::from(DEFAULT_DATA_DIR));

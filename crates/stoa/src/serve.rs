@@ -69,9 +69,6 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
 
     let defaults = HubSettings::default();
     let settings = HubSettings {
-        inline_upload_max_bytes: env_number("STOA_INLINE_UPLOAD_MAX_BYTES")?
-            .or(file.inline_upload_max_bytes)
-            .unwrap_or(defaults.inline_upload_max_bytes),
         max_git_blob_bytes: env_number("STOA_MAX_GIT_BLOB_BYTES")?
             .or(file.max_git_blob_bytes)
             .unwrap_or(defaults.max_git_blob_bytes),
