@@ -290,7 +290,8 @@ def test_list_repo_tree(api_anon, populated, hf):
     assert st.lfs is not None
     assert st.lfs.sha256 == sha256_bytes(files["model.safetensors"])
     assert st.lfs.size == len(files["model.safetensors"])
-    assert st.xet_hash is None  # a server without Xet must never announce xetHash
+    # Uploaded by the default client, so stored through Xet and announced as such.
+    assert st.xet_hash is not None and re.fullmatch(r"[0-9a-f]{64}", st.xet_hash)
 
     rec = list(api_anon.list_repo_tree(repo_id, recursive=True))
     rec_files = {e.path for e in rec if isinstance(e, RepoFile)}

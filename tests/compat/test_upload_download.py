@@ -579,5 +579,22 @@ def test_xet_upload_and_download(api_alice, api_anon, new_repo, tmp_path, stoa):
     assert part.status == 206, part.describe()
     assert part.body == data[10_000_000:11_000_000]
     assert part.header("content-range") == f"bytes 10000000-10999999/{len(data)}"
+    entry = next(e for e in api_alice.list_repo_tree(repo_id) if e.path == "weights.bin")
+    assert entry.xet_hash == head.header("x-xet-hash"), "tree entries carry xetHash for the tree-cache path"
+    snapshot = Path(api_anon.snapshot_download(repo_id, allow_patterns=["weights.bin"]))
+    assert sha256_bytes((snapshot / "weights.bin").read_bytes()) == sha256_bytes(data)
+    # git-lfs and older clients read the same object through the batch API and a signed URL.
+    batch = curl(
+        "POST",
+        f"{stoa.url}/{repo_id}.git/info/lfs/objects/batch",
+        token=stoa.tokens["alice"],
+        headers={"Content-Type": "application/vnd.git-lfs+json", "Accept": "application/vnd.git-lfs+json"},
+        data=json.dumps({"operation": "download", "transfers": ["basic"],
+                         "objects": [{"oid": sha256_bytes(data), "size": len(data)}]}),
+    )
+    assert batch.status == 200, batch.describe()
+    href = batch.json()["objects"][0]["actions"]["download"]["href"]
+    via_lfs = curl("GET", href)
+    assert via_lfs.status == 200 and sha256_bytes(via_lfs.body) == sha256_bytes(data), via_lfs.describe()
 
 

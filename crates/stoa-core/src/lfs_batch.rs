@@ -67,18 +67,27 @@ impl Hub {
                 answers.push(BatchObject { oid: oid_text, size, action: BatchAction::Error { code: 422, message } });
                 continue;
             };
-            let stored = self.meta.lfs_object_size(&oid).await?;
+            let mut stored = self.meta.lfs_object_size(&oid).await?;
+            let mut linked_through_xet = false;
+            if stored.is_none() {
+                // Uploaded through Xet: git-lfs reads it through the plain-HTTP bridge.
+                let granted = self.meta.xet_file_for_sha256(&repo.id, oid.as_str()).await?;
+                linked_through_xet = granted.is_some();
+                stored = granted.map(|(_, size)| size);
+            }
             let action = match operation {
                 LfsOperation::Upload => match stored {
                     Some(stored) if stored != size => BatchAction::Error {
                         code: 422,
                         message: format!("size {size} does not match the stored object ({stored} bytes)"),
                     },
+                    Some(_) if linked_through_xet => BatchAction::AlreadyStored,
                     Some(_) if self.meta.repo_may_reference_lfs(&repo.id, &oid).await? => BatchAction::AlreadyStored,
                     _ => BatchAction::Upload,
                 },
                 LfsOperation::Download => {
-                    let linked = self.meta.repo_has_lfs_object(&repo.id, &oid).await?;
+                    let linked = self.meta.repo_has_lfs_object(&repo.id, &oid).await?
+                        || self.meta.repo_xet_file(&repo.id, oid.as_str()).await?.is_some();
                     match stored {
                         Some(stored) if linked => BatchAction::Download.with_size_check(stored, size),
                         _ => BatchAction::Error { code: 404, message: "Object does not exist".to_owned() },

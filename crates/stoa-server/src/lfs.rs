@@ -213,8 +213,18 @@ pub(crate) async fn download_object(
 ) -> ApiResult<Response> {
     let oid = parse_oid(&oid)?;
     check_signature(&state, query.as_deref(), &download_purpose(&repo_id, &oid))?;
-    let reader = state.hub.blobs().open(&oid).await.map_err(|error| ApiError::new(error.into(), false))?;
-    let ObjectReader::LocalFile { path, size } = reader;
+    let fail = |error: CoreError| ApiError::new(error, false);
+    let (whole_file, size) = match state.hub.blobs().open(&oid).await {
+        Ok(ObjectReader::LocalFile { path, size }) => (Some(path), size),
+        Err(stoa_core::ports::StorageError::NotFound) => {
+            let xet = state.hub.xet_file_by_repo_id(&repo_id, oid.as_str()).await.map_err(fail)?;
+            let Some((_, size)) = xet else {
+                return Err(fail(CoreError::EntryNotFound("Object does not exist".to_owned())));
+            };
+            (None, size)
+        }
+        Err(error) => return Err(fail(error.into())),
+    };
     let range = parse_range(headers.get(header::RANGE).and_then(|value| value.to_str().ok()), size);
     let (status, start, length, content_range) = match range {
         RangeRequest::Full => (StatusCode::OK, 0, size, None),
@@ -232,7 +242,19 @@ pub(crate) async fn download_object(
     if let Some(content_range) = content_range.and_then(|text| HeaderValue::from_str(&text).ok()) {
         response_headers.insert(header::CONTENT_RANGE, content_range);
     }
-    let body = if method == Method::HEAD { Body::empty() } else { file_range_body(path, start, length) };
+    let body = match (method == Method::HEAD, whole_file) {
+        (true, _) => Body::empty(),
+        (false, Some(path)) => file_range_body(path, start, length),
+        (false, None) => {
+            let (file_hash, _) = state
+                .hub
+                .xet_file_by_repo_id(&repo_id, oid.as_str())
+                .await
+                .map_err(fail)?
+                .ok_or_else(|| fail(CoreError::EntryNotFound("Object does not exist".to_owned())))?;
+            crate::resolve::xet_bridge(&state.hub, &file_hash, start, length).await.map_err(fail)?
+        }
+    };
     Ok((status, response_headers, body).into_response())
 }
 

@@ -95,7 +95,7 @@ fn content_disposition(path: &str) -> HeaderValue {
 }
 
 /// Rebuilds bytes `start..start+length` of a Xet file for a client that does not speak Xet.
-async fn xet_bridge(
+pub(crate) async fn xet_bridge(
     hub: &stoa_core::Hub,
     file_hash: &stoa_xet::XetHash,
     start: u64,

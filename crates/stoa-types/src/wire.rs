@@ -125,6 +125,9 @@ pub struct TreeEntry {
     pub lfs: Option<EntryLfs>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_commit: Option<LastCommit>,
+    /// Set for files stored through Xet: clients with a tree cache download them without a HEAD.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub xet_hash: Option<String>,
 }
 
 /// `POST .../preupload/{rev}`.

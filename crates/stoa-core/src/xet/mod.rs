@@ -192,6 +192,13 @@ impl Hub {
         Ok(FilePlan { size, plan })
     }
 
+    /// The Xet file behind an LFS oid of a repo (by internal id), for signed LFS download URLs.
+    pub async fn xet_file_by_repo_id(&self, repo_id: &str, sha256: &str) -> CoreResult<Option<(XetHash, u64)>> {
+        let Some(file_hash) = self.meta.repo_xet_file(repo_id, sha256).await? else { return Ok(None) };
+        let size = self.meta.xet_file(&file_hash).await?.map(|(size, _)| size).unwrap_or_default();
+        Ok(Some((file_hash, size)))
+    }
+
     /// The Xet file behind an LFS oid of the repo's history, if it arrived through Xet.
     pub async fn xet_file_of(&self, repo: &Repo, sha256: &str) -> CoreResult<Option<XetHash>> {
         Ok(self.meta.repo_xet_file(&repo.id, sha256).await?)

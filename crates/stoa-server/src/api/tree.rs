@@ -37,7 +37,22 @@ fn tree_entry(file: &FileEntry) -> TreeEntry {
             pointer_size: info.pointer_size,
         }),
         last_commit: None,
+        xet_hash: None,
     }
+}
+
+/// Marks the LFS entries that are stored through Xet with their file hash.
+async fn add_xet_hashes(
+    state: &AppState,
+    repo: &stoa_core::ports::Repo,
+    entries: &mut [TreeEntry],
+) -> Result<(), CoreError> {
+    for entry in entries.iter_mut() {
+        if let Some(lfs) = &entry.lfs {
+            entry.xet_hash = state.hub.xet_file_of(repo, &lfs.oid).await?.map(|hash| hash.hex());
+        }
+    }
+    Ok(())
 }
 
 pub(crate) async fn list_repo_tree(
@@ -62,6 +77,7 @@ pub(crate) async fn list_repo_tree(
     let expand = query.flag("expand");
     let page_size = if expand { EXPANDED_TREE_PAGE } else { TREE_PAGE };
     let mut page: Vec<TreeEntry> = entries.iter().skip(offset).take(page_size).map(tree_entry).collect();
+    add_xet_hashes(state, &repo, &mut page).await.map_err(fail)?;
     if expand {
         add_last_commits(state, &repo, &resolved.commit, &mut page).await.map_err(fail)?;
     }
@@ -145,6 +161,7 @@ pub(crate) async fn get_paths_info(
     let resolved = hub.resolve_revision(&repo, revision).await.map_err(fail)?;
     let entries = hub.paths_info(&repo, &resolved.commit, paths).await.map_err(fail)?;
     let mut entries: Vec<TreeEntry> = entries.iter().map(tree_entry).collect();
+    add_xet_hashes(state, &repo, &mut entries).await.map_err(fail)?;
     if expand {
         add_last_commits(state, &repo, &resolved.commit, &mut entries).await.map_err(fail)?;
     }
