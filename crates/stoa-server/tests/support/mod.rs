@@ -1,3 +1,5 @@
+#![allow(dead_code, reason = "shared by several test binaries, each using a part of it")]
+
 //! In-process harness: the real router over real SQLite, git and filesystem stores in a temp
 //! dir, driven with `tower::ServiceExt::oneshot` (no socket).
 
