@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import time
 import warnings
 from pathlib import Path
@@ -598,3 +599,46 @@ def test_xet_upload_and_download(api_alice, api_anon, new_repo, tmp_path, stoa):
     assert via_lfs.status == 200 and sha256_bytes(via_lfs.body) == sha256_bytes(data), via_lfs.describe()
 
 
+
+
+def _stored_xorb_bytes(stoa) -> int:
+    root = Path(stoa.data_dir) / "lfs" / "xorbs"
+    return sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
+
+
+@pytest.mark.slow
+def test_xet_300mb_round_trip_and_dedup(api_alice, api_anon, new_repo, tmp_path, stoa):
+    """Issue #3 acceptance: upload_folder of a 300 MB random file through Xet, download through Xet
+    and through plain curl (identical bytes), then change 1 MB in the middle and append 10 MB:
+    the server's stored bytes must grow by less than 15 MB."""
+    repo_id = new_repo("xetbig")
+    src = tmp_path / "model"
+    size = 300 * 1000 * 1000
+    digest = write_random_file(src / "model.bin", size)
+    before = _stored_xorb_bytes(stoa)
+    api_alice.upload_folder(folder_path=src, repo_id=repo_id)
+    first = _stored_xorb_bytes(stoa) - before
+    print(f"\nfirst upload stored {first} bytes of xorbs for a {size}-byte file")
+    downloaded = Path(api_anon.hf_hub_download(repo_id, "model.bin"))
+    assert sha256_file(downloaded) == digest
+    plain = tmp_path / "plain.bin"
+    proc = subprocess.run(
+        ["curl", "-sS", "-o", str(plain), "-w", "%{http_code}", f"{stoa.url}/{repo_id}/resolve/main/model.bin"],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert proc.stdout == "200", proc.stderr
+    assert sha256_file(plain) == digest
+
+    with open(src / "model.bin", "r+b") as f:
+        f.seek(size // 2)
+        f.write(os.urandom(1_000_000))
+        f.seek(0, os.SEEK_END)
+        f.write(os.urandom(10_000_000))
+    changed_digest = sha256_file(src / "model.bin")
+    before_second = _stored_xorb_bytes(stoa)
+    api_alice.upload_folder(folder_path=src, repo_id=repo_id, commit_message="fine-tune")
+    growth = _stored_xorb_bytes(stoa) - before_second
+    print(f"re-upload after changing 1 MB and appending 10 MB stored {growth} more bytes")
+    assert growth < 15_000_000, f"stored bytes grew by {growth}"
+    again = Path(api_anon.hf_hub_download(repo_id, "model.bin", force_download=True))
+    assert sha256_file(again) == changed_digest
