@@ -642,3 +642,23 @@ def test_xet_300mb_round_trip_and_dedup(api_alice, api_anon, new_repo, tmp_path,
     assert growth < 15_000_000, f"stored bytes grew by {growth}"
     again = Path(api_anon.hf_hub_download(repo_id, "model.bin", force_download=True))
     assert sha256_file(again) == changed_digest
+
+
+def test_xet_gc_keeps_referenced_data_and_collects_the_rest(api_alice, api_anon, new_repo, tmp_path, stoa):
+    repo_id = new_repo("xetgc")
+    data = os.urandom(3_000_000)
+    api_alice.upload_file(path_or_fileobj=data, path_in_repo="w.bin", repo_id=repo_id)
+    before = _stored_xorb_bytes(stoa)
+    kept = stoa.admin("xet", "gc", "--grace-hours", "0", "--grant-days", "0")
+    assert "deleted 0 xorbs" in kept.stdout, kept.stdout
+    assert _stored_xorb_bytes(stoa) == before
+    assert Path(api_anon.hf_hub_download(repo_id, "w.bin", force_download=True)).read_bytes() == data
+
+    api_alice.delete_repo(repo_id)
+    dry = stoa.admin("xet", "gc", "--dry-run", "--grace-hours", "0", "--grant-days", "0")
+    assert dry.stdout.startswith("would delete"), dry.stdout
+    assert _stored_xorb_bytes(stoa) == before, "a dry run changes nothing"
+    swept = stoa.admin("xet", "gc", "--grace-hours", "0", "--grant-days", "0")
+    print(swept.stdout)
+    assert not swept.stdout.startswith("deleted 0 xorbs"), swept.stdout
+    assert _stored_xorb_bytes(stoa) < before

@@ -387,6 +387,8 @@ pub trait BlobStore: Send + Sync + Debug {
     /// Stores a verified xorb (chunks and footer) under its hash, durably.
     async fn put_xorb(&self, hash: &stoa_xet::XetHash, stored: Vec<u8>) -> Result<(), StorageError>;
     async fn open_xorb(&self, hash: &stoa_xet::XetHash) -> Result<ObjectReader, StorageError>;
+    /// Removes a xorb object; removing a missing one is not an error.
+    async fn delete_xorb(&self, hash: &stoa_xet::XetHash) -> Result<(), StorageError>;
 
     /// A directory for temporary files on the same filesystem as the store.
     fn scratch_dir(&self) -> PathBuf;

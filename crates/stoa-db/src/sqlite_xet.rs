@@ -89,6 +89,15 @@ impl XetMetaStore for SqliteStore {
             if inserted > 0 {
                 new_files += 1;
                 for (index, segment) in file.segments.iter().enumerate() {
+                    // Checked inside the transaction: a concurrent sweep may have removed it.
+                    let present: Option<i64> = sqlx::query_scalar("SELECT 1 FROM xet_xorbs WHERE hash = ?")
+                        .bind(segment.xorb.hex())
+                        .fetch_optional(&mut *transaction)
+                        .await
+                        .map_err(backend)?;
+                    if present.is_none() {
+                        return Err(StoreError::Backend(format!("xorb {} was collected meanwhile", segment.xorb)));
+                    }
                     sqlx::query(
                         "INSERT INTO xet_file_segments (file_hash, idx, xorb_hash, chunk_start, chunk_end, unpacked_bytes, file_offset) \
                          VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -180,6 +189,15 @@ impl XetMetaStore for SqliteStore {
         hash.as_deref().map(hash_of).transpose()
     }
 
+    async fn collect_garbage(
+        &self,
+        grants_before: i64,
+        xorbs_before: i64,
+        dry_run: bool,
+    ) -> Result<stoa_core::xet::store::GcReport, StoreError> {
+        self.sweep_xet(grants_before, xorbs_before, dry_run).await
+    }
+
     async fn repo_reads_xet_file(
         &self,
         repo_id: &str,
@@ -204,5 +222,73 @@ impl XetMetaStore for SqliteStore {
                 .await
                 .map_err(backend)?;
         Ok(granted.is_some())
+    }
+}
+
+impl SqliteStore {
+    /// The sweep behind [`XetMetaStore::collect_garbage`]. One write transaction: SQLite runs
+    /// write transactions one at a time, so a shard registration either sees a xorb row before
+    /// the sweep removes it (and its segments then protect it) or finds it gone and fails.
+    pub(crate) async fn sweep_xet(
+        &self,
+        grants_before: i64,
+        xorbs_before: i64,
+        dry_run: bool,
+    ) -> Result<stoa_core::xet::store::GcReport, StoreError> {
+        let mut transaction = self.pool().begin().await.map_err(backend)?;
+        let expired_grants = sqlx::query(
+            "DELETE FROM xet_upload_grants WHERE created_at < ? AND NOT EXISTS \
+             (SELECT 1 FROM repo_xet_files m WHERE m.repo_id = xet_upload_grants.repo_id AND m.sha256 = xet_upload_grants.sha256)",
+        )
+        .bind(grants_before)
+        .execute(&mut *transaction)
+        .await
+        .map_err(backend)?
+        .rows_affected();
+        let files: Vec<String> = sqlx::query_scalar(
+            "SELECT file_hash FROM xet_files f WHERE \
+             NOT EXISTS (SELECT 1 FROM repo_xet_files m WHERE m.file_hash = f.file_hash) AND \
+             NOT EXISTS (SELECT 1 FROM xet_upload_grants g WHERE g.file_hash = f.file_hash)",
+        )
+        .fetch_all(&mut *transaction)
+        .await
+        .map_err(backend)?;
+        for file in &files {
+            sqlx::query("DELETE FROM xet_files WHERE file_hash = ?")
+                .bind(file)
+                .execute(&mut *transaction)
+                .await
+                .map_err(backend)?;
+        }
+        let xorbs: Vec<String> = sqlx::query_scalar(
+            "SELECT hash FROM xet_xorbs x WHERE created_at < ? AND \
+             NOT EXISTS (SELECT 1 FROM xet_file_segments s WHERE s.xorb_hash = x.hash)",
+        )
+        .bind(xorbs_before)
+        .fetch_all(&mut *transaction)
+        .await
+        .map_err(backend)?;
+        for xorb in &xorbs {
+            sqlx::query("DELETE FROM xet_xorbs WHERE hash = ?")
+                .bind(xorb)
+                .execute(&mut *transaction)
+                .await
+                .map_err(backend)?;
+            sqlx::query("DELETE FROM xet_xorb_refs WHERE xorb_hash = ?")
+                .bind(xorb)
+                .execute(&mut *transaction)
+                .await
+                .map_err(backend)?;
+        }
+        if dry_run {
+            transaction.rollback().await.map_err(backend)?;
+        } else {
+            transaction.commit().await.map_err(backend)?;
+        }
+        Ok(stoa_core::xet::store::GcReport {
+            expired_grants,
+            files: files.iter().map(|text| hash_of(text)).collect::<Result<_, _>>()?,
+            xorbs: xorbs.iter().map(|text| hash_of(text)).collect::<Result<_, _>>()?,
+        })
     }
 }

@@ -34,6 +34,13 @@ impl LocalBlobStore {
         Ok(Self { root: root.to_owned() })
     }
 
+    /// Uses an existing store without the start-up cleanup, for admin commands that run next
+    /// to a live server (whose temp files must not be touched).
+    #[must_use]
+    pub fn attach(root: &Path) -> Self {
+        Self { root: root.to_owned() }
+    }
+
     fn object_path(&self, oid: &Sha256Oid) -> PathBuf {
         let hex = oid.as_str();
         self.root.join("objects").join(&hex[0..2]).join(&hex[2..4]).join(hex)
@@ -200,6 +207,13 @@ impl BlobStore for LocalBlobStore {
             Ok(publish(temp.into_temp_path(), &target)?)
         })
         .await
+    }
+
+    async fn delete_xorb(&self, hash: &XetHash) -> Result<(), StorageError> {
+        match tokio::fs::remove_file(self.xorb_path(hash)).await {
+            Err(error) if error.kind() != io::ErrorKind::NotFound => Err(error.into()),
+            _ => Ok(()),
+        }
     }
 
     async fn open_xorb(&self, hash: &XetHash) -> Result<ObjectReader, StorageError> {

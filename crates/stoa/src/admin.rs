@@ -7,7 +7,9 @@ use stoa_core::tokens::{generate_token, hash_token, new_object_id};
 use stoa_db::SqliteStore;
 use stoa_types::RepoId;
 
-use crate::cli::{AdminCommand, DataArgs, TokenCommand, TokenCreateArgs, UserCommand, UserCreateArgs};
+use crate::cli::{
+    AdminCommand, DataArgs, TokenCommand, TokenCreateArgs, UserCommand, UserCreateArgs, XetCommand, XetGcArgs,
+};
 use crate::config::{FileConfig, data_dir};
 
 async fn open_store(data: &DataArgs) -> anyhow::Result<SqliteStore> {
@@ -21,7 +23,37 @@ pub(crate) async fn run(command: AdminCommand) -> anyhow::Result<()> {
     match command {
         AdminCommand::User(UserCommand::Create(args)) => create_user(args).await,
         AdminCommand::Token(TokenCommand::Create(args)) => create_token(args).await,
+        AdminCommand::Xet(XetCommand::Gc(args)) => xet_gc(args).await,
     }
+}
+
+async fn xet_gc(args: XetGcArgs) -> anyhow::Result<()> {
+    let file = FileConfig::load(args.data.config.as_deref())?;
+    let dir = data_dir(args.data.data_dir.as_deref(), &file);
+    let store = open_store(&args.data).await?;
+    // Attach without the start-up cleanup: a running server's temp files must stay.
+    let blobs = stoa_storage::LocalBlobStore::attach(&dir.join("lfs"));
+    let report = stoa_core::xet::collect_garbage(
+        &store,
+        &blobs,
+        stoa_types::time::now_unix(),
+        args.grace_hours * 3600,
+        args.grant_days * 86_400,
+        args.dry_run,
+    )
+    .await?;
+    let verb = if args.dry_run { "would delete" } else { "deleted" };
+    println!(
+        "{verb} {} xorbs and {} files; {} unused upload grants expired",
+        report.xorbs.len(),
+        report.files.len(),
+        report.expired_grants
+    );
+    for xorb in &report.xorbs {
+        println!("xorb {xorb}");
+    }
+    store.close().await;
+    Ok(())
 }
 
 async fn create_user(args: UserCreateArgs) -> anyhow::Result<()> {

@@ -51,6 +51,30 @@ pub(crate) enum AdminCommand {
     /// Manage access tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Maintain Xet storage.
+    #[command(subcommand)]
+    Xet(XetCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum XetCommand {
+    /// Delete xorbs no file references and files no repo references (safe while serving).
+    Gc(XetGcArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct XetGcArgs {
+    #[command(flatten)]
+    pub(crate) data: DataArgs,
+    /// Report what would be deleted, change nothing.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+    /// Keep unreferenced xorbs younger than this (uploads whose shard is still on its way).
+    #[arg(long, default_value_t = 24)]
+    pub(crate) grace_hours: i64,
+    /// Drop upload grants that no commit used after this many days.
+    #[arg(long, default_value_t = 7)]
+    pub(crate) grant_days: i64,
 }
 
 #[derive(Debug, Subcommand)]

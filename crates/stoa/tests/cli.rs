@@ -18,6 +18,7 @@ fn every_subcommand_answers_help() {
         vec!["admin", "user", "create", "--help"],
         vec!["admin", "token", "--help"],
         vec!["admin", "token", "create", "--help"],
+        vec!["admin", "xet", "gc", "--help"],
     ] {
         let output = Command::new(STOA).args(&args).output().expect("runs");
         assert!(output.status.success(), "{args:?} exited with {}", output.status);

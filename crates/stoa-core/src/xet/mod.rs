@@ -15,7 +15,7 @@ use crate::error::{CoreError, CoreResult};
 use crate::hub::Hub;
 use crate::ports::Repo;
 use plan::{ReconstructionPlan, plan_range};
-use store::{RegisteredFile, SegmentRecord, XorbChunk, XorbRecord};
+use store::{GcReport, RegisteredFile, SegmentRecord, XorbChunk, XorbRecord};
 use token::CasScope;
 
 /// A CAS token and when it expires.
@@ -203,4 +203,25 @@ impl Hub {
     pub async fn xet_file_of(&self, repo: &Repo, sha256: &str) -> CoreResult<Option<XetHash>> {
         Ok(self.meta.repo_xet_file(&repo.id, sha256).await?)
     }
+}
+
+/// Garbage collection of Xet data: a metadata sweep (one transaction, see
+/// [`store::XetMetaStore::collect_garbage`]) and then removal of the swept xorb objects. Xorbs
+/// younger than `grace_seconds` are kept whether referenced or not: an upload whose shard has
+/// not arrived yet must survive. Upload grants no commit used expire after `grant_ttl_seconds`.
+pub async fn collect_garbage(
+    meta: &dyn crate::ports::MetaStore,
+    blobs: &dyn crate::ports::BlobStore,
+    now: i64,
+    grace_seconds: i64,
+    grant_ttl_seconds: i64,
+    dry_run: bool,
+) -> CoreResult<GcReport> {
+    let report = meta.collect_garbage(now - grant_ttl_seconds, now - grace_seconds, dry_run).await?;
+    if !dry_run {
+        for xorb in &report.xorbs {
+            blobs.delete_xorb(xorb).await?;
+        }
+    }
+    Ok(report)
 }

@@ -73,6 +73,14 @@ pub struct RegisteredFile {
     pub sha256: Option<String>,
 }
 
+/// What one garbage-collection pass removed (or would remove, in a dry run).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GcReport {
+    pub expired_grants: u64,
+    pub files: Vec<XetHash>,
+    pub xorbs: Vec<XetHash>,
+}
+
 #[async_trait]
 pub trait XetMetaStore: Send + Sync + std::fmt::Debug {
     async fn xorb(&self, hash: &XetHash) -> Result<Option<XorbRecord>, StoreError>;
@@ -97,6 +105,16 @@ pub trait XetMetaStore: Send + Sync + std::fmt::Debug {
         file_hash: &XetHash,
         include_grants: bool,
     ) -> Result<bool, StoreError>;
+    /// Mark and sweep of the metadata, in one transaction: drops upload grants created before
+    /// `grants_before` that no commit used, then files that no repo references and no grant
+    /// names, then xorbs created before `xorbs_before` that no file references. Returns what was
+    /// removed; the caller deletes the xorb objects afterwards. With `dry_run`, nothing changes.
+    async fn collect_garbage(
+        &self,
+        grants_before: i64,
+        xorbs_before: i64,
+        dry_run: bool,
+    ) -> Result<GcReport, StoreError>;
 }
 
 #[cfg(test)]
