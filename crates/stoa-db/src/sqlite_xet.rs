@@ -237,7 +237,7 @@ impl SqliteStore {
     ) -> Result<stoa_core::xet::store::GcReport, StoreError> {
         let mut transaction = self.pool().begin().await.map_err(backend)?;
         let expired_grants = sqlx::query(
-            "DELETE FROM xet_upload_grants WHERE created_at < ? AND NOT EXISTS \
+            "DELETE FROM xet_upload_grants WHERE created_at <= ? AND NOT EXISTS \
              (SELECT 1 FROM repo_xet_files m WHERE m.repo_id = xet_upload_grants.repo_id AND m.sha256 = xet_upload_grants.sha256)",
         )
         .bind(grants_before)
@@ -261,7 +261,7 @@ impl SqliteStore {
                 .map_err(backend)?;
         }
         let xorbs: Vec<String> = sqlx::query_scalar(
-            "SELECT hash FROM xet_xorbs x WHERE created_at < ? AND \
+            "SELECT hash FROM xet_xorbs x WHERE created_at <= ? AND \
              NOT EXISTS (SELECT 1 FROM xet_file_segments s WHERE s.xorb_hash = x.hash)",
         )
         .bind(xorbs_before)

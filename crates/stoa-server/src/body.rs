@@ -66,36 +66,20 @@ pub(crate) struct XorbRun {
 }
 
 /// Streams a Xet file rebuilt from xorb runs (the plain-HTTP bridge for git-lfs, curl and
-/// older clients): decompressed run by run, `skip` bytes dropped at the front, `length` sent.
+/// older clients): one chunk (at most 128 KiB decompressed) at a time, `skip` bytes dropped at
+/// the front, `length` bytes sent.
 pub(crate) fn xet_range_body(runs: Vec<XorbRun>, skip: u64, length: u64) -> Body {
     let (sender, receiver) = tokio::sync::mpsc::channel::<io::Result<Bytes>>(QUEUE_CHUNKS);
     let reader = std::thread::Builder::new().name("stoa-xet-bridge".to_owned()).spawn(move || {
-        let mut to_skip = skip;
+        let mut skip = skip;
         let mut remaining = length;
         for run in runs {
-            let decoded = File::open(&run.path).and_then(|file| {
-                let size = usize::try_from(run.end - run.start + 1).map_err(io::Error::other)?;
-                let mut stored = vec![0u8; size];
-                file.read_exact_at(&mut stored, run.start)?;
-                stoa_xet::decode_chunk_run(&stored).map_err(io::Error::other)
-            });
-            let data = match decoded {
-                Ok(data) => data,
-                Err(error) => {
-                    let _ = sender.blocking_send(Err(error));
-                    return;
-                }
-            };
-            let begin = usize::try_from(to_skip.min(data.len() as u64)).unwrap_or(data.len());
-            to_skip -= begin as u64;
-            let take = usize::try_from(remaining.min((data.len() - begin) as u64)).unwrap_or(0);
-            remaining -= take as u64;
-            for piece in data[begin..begin + take].chunks(CHUNK_BYTES) {
-                if sender.blocking_send(Ok(Bytes::copy_from_slice(piece))).is_err() {
-                    return;
-                }
+            let sent = stream_run(&run, &mut skip, &mut remaining, &sender);
+            if let Err(error) = sent {
+                let _ = sender.blocking_send(Err(error));
+                return;
             }
-            if remaining == 0 {
+            if remaining == 0 || sender.is_closed() {
                 return;
             }
         }
@@ -107,4 +91,32 @@ pub(crate) fn xet_range_body(runs: Vec<XorbRun>, skip: u64, length: u64) -> Body
         receiver.recv().await.map(|item| (item, receiver))
     });
     Body::from_stream(stream)
+}
+
+/// Decodes the chunks of one run in order and sends the wanted part of each.
+fn stream_run(
+    run: &XorbRun,
+    skip: &mut u64,
+    remaining: &mut u64,
+    sender: &tokio::sync::mpsc::Sender<io::Result<Bytes>>,
+) -> io::Result<()> {
+    let file = File::open(&run.path)?;
+    let mut position = run.start;
+    while position <= run.end && *remaining > 0 {
+        let mut header = [0u8; 8];
+        file.read_exact_at(&mut header, position)?;
+        let stored = stoa_xet::stored_chunk_len(header).map_err(io::Error::other)?;
+        let mut chunk = vec![0u8; stored];
+        file.read_exact_at(&mut chunk, position)?;
+        let data = stoa_xet::decode_chunk_run(&chunk).map_err(io::Error::other)?;
+        position += stored as u64;
+        let begin = usize::try_from((*skip).min(data.len() as u64)).unwrap_or(data.len());
+        *skip -= begin as u64;
+        let take = usize::try_from((*remaining).min((data.len() - begin) as u64)).unwrap_or(0);
+        *remaining -= take as u64;
+        if take > 0 && sender.blocking_send(Ok(Bytes::copy_from_slice(&data[begin..begin + take]))).is_err() {
+            return Ok(());
+        }
+    }
+    Ok(())
 }

@@ -13,7 +13,7 @@ mod xorb;
 
 pub use hash::XetHash;
 pub use shard::{MAX_SHARD_BYTES, ParsedShard, ShardFile, ShardSegment, parse_shard};
-pub use xorb::{MAX_XORB_BYTES, VerifiedXorb, decode_chunk_run, verify_xorb};
+pub use xorb::{MAX_XORB_BYTES, VerifiedXorb, decode_chunk_run, stored_chunk_len, verify_xorb};
 
 /// Why client-supplied Xet data was refused. Texts go back to the client.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -69,6 +69,13 @@ fn read_chunk(body: &[u8], position: usize) -> Result<(Vec<u8>, usize), XetError
     Ok((data, start + compressed))
 }
 
+/// Length of a stored chunk (header and payload) from its 8-byte header, so that a reader can
+/// fetch one chunk at a time.
+pub fn stored_chunk_len(header: [u8; CHUNK_HEADER_BYTES]) -> Result<usize, XetError> {
+    let header = parse_chunk_header(header).map_err(|error| invalid(error.to_string()))?;
+    Ok(CHUNK_HEADER_BYTES + header.get_compressed_length() as usize)
+}
+
 /// Decompresses a run of whole chunks read from a stored xorb (the plain-HTTP bridge).
 pub fn decode_chunk_run(bytes: &[u8]) -> Result<Vec<u8>, XetError> {
     let mut output = Vec::new();

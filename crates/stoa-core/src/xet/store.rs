@@ -105,9 +105,9 @@ pub trait XetMetaStore: Send + Sync + std::fmt::Debug {
         file_hash: &XetHash,
         include_grants: bool,
     ) -> Result<bool, StoreError>;
-    /// Mark and sweep of the metadata, in one transaction: drops upload grants created before
+    /// Mark and sweep of the metadata, in one transaction: drops upload grants created at or before
     /// `grants_before` that no commit used, then files that no repo references and no grant
-    /// names, then xorbs created before `xorbs_before` that no file references. Returns what was
+    /// names, then xorbs created at or before `xorbs_before` that no file references. Returns what was
     /// removed; the caller deletes the xorb objects afterwards. With `dry_run`, nothing changes.
     async fn collect_garbage(
         &self,
