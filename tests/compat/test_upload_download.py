@@ -662,3 +662,40 @@ def test_xet_gc_keeps_referenced_data_and_collects_the_rest(api_alice, api_anon,
     print(swept.stdout)
     assert not swept.stdout.startswith("deleted 0 xorbs"), swept.stdout
     assert _stored_xorb_bytes(stoa) < before
+
+
+_FRESH_CLIENT_UPLOAD = """
+import os, sys
+from huggingface_hub import HfApi
+HfApi(token=sys.argv[1]).upload_file(path_or_fileobj=sys.argv[2], path_in_repo="model.bin", repo_id=sys.argv[3])
+"""
+
+
+@pytest.mark.slow
+def test_xet_global_dedup_serves_a_fresh_client(api_alice, new_repo, tmp_path, stoa):
+    """A client with an empty chunk cache (another machine) re-uploads a modified 60 MB file: the
+    global-dedup answer lets it skip what the server already holds."""
+    import sys
+
+    repo_id = new_repo("globaldedup")
+    path = tmp_path / "model.bin"
+    write_random_file(path, 60_000_000)
+
+    def upload_from_a_fresh_client(home: str) -> None:
+        env = dict(os.environ, HF_HOME=str(tmp_path / home), HF_HUB_DISABLE_TELEMETRY="1")
+        env.pop("HF_HUB_CACHE", None)
+        proc = subprocess.run(
+            [sys.executable, "-c", _FRESH_CLIENT_UPLOAD, stoa.tokens["alice"], str(path), repo_id],
+            env=env, capture_output=True, text=True, timeout=600,
+        )
+        assert proc.returncode == 0, proc.stderr
+
+    upload_from_a_fresh_client("first-machine")
+    before = _stored_xorb_bytes(stoa)
+    with open(path, "r+b") as f:
+        f.seek(30_000_000)
+        f.write(os.urandom(1_000_000))
+    upload_from_a_fresh_client("second-machine")
+    growth = _stored_xorb_bytes(stoa) - before
+    print(f"\nre-upload from a fresh client after changing 1 MB of 60 MB stored {growth} more bytes")
+    assert growth < 10_000_000, f"stored bytes grew by {growth}"

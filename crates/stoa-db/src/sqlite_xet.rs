@@ -189,6 +189,48 @@ impl XetMetaStore for SqliteStore {
         hash.as_deref().map(hash_of).transpose()
     }
 
+    async fn record_dedup_chunks(&self, entries: &[(XetHash, XetHash)]) -> Result<(), StoreError> {
+        let mut transaction = self.pool().begin().await.map_err(backend)?;
+        for (chunk, xorb) in entries {
+            sqlx::query("INSERT INTO xet_dedup_chunks (chunk_hash, xorb_hash) VALUES (?, ?) ON CONFLICT (chunk_hash) DO NOTHING")
+                .bind(chunk.hex())
+                .bind(xorb.hex())
+                .execute(&mut *transaction)
+                .await
+                .map_err(backend)?;
+        }
+        transaction.commit().await.map_err(backend)
+    }
+
+    async fn dedup_xorb(&self, chunk: &XetHash) -> Result<Option<XetHash>, StoreError> {
+        let xorb: Option<String> = sqlx::query_scalar("SELECT xorb_hash FROM xet_dedup_chunks WHERE chunk_hash = ?")
+            .bind(chunk.hex())
+            .fetch_optional(self.pool())
+            .await
+            .map_err(backend)?;
+        xorb.as_deref().map(hash_of).transpose()
+    }
+
+    async fn sibling_xorbs(&self, xorb: &XetHash, limit: u32) -> Result<Vec<XetHash>, StoreError> {
+        let rows: Vec<String> = sqlx::query_scalar(
+            "SELECT s2.xorb_hash FROM xet_file_segments s1 JOIN xet_file_segments s2 ON s1.file_hash = s2.file_hash \
+             WHERE s1.xorb_hash = ? GROUP BY s2.xorb_hash ORDER BY MIN(s2.file_offset) LIMIT ?",
+        )
+        .bind(xorb.hex())
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await
+        .map_err(backend)?;
+        let mut xorbs = vec![*xorb];
+        for row in rows {
+            let hash = hash_of(&row)?;
+            if hash != *xorb {
+                xorbs.push(hash);
+            }
+        }
+        Ok(xorbs)
+    }
+
     async fn collect_garbage(
         &self,
         grants_before: i64,
@@ -269,6 +311,11 @@ impl SqliteStore {
         .await
         .map_err(backend)?;
         for xorb in &xorbs {
+            sqlx::query("DELETE FROM xet_dedup_chunks WHERE xorb_hash = ?")
+                .bind(xorb)
+                .execute(&mut *transaction)
+                .await
+                .map_err(backend)?;
             sqlx::query("DELETE FROM xet_xorbs WHERE hash = ?")
                 .bind(xorb)
                 .execute(&mut *transaction)

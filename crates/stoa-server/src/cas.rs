@@ -30,6 +30,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/v1/shards", post(upload_shard))
         .route("/v1/reconstructions/{file_id}", get(get_reconstruction))
         .route("/v1/telemetry", post(telemetry))
+        .route("/v1/chunks/{prefix}/{hash}", get(global_dedup))
         .route("/fetch/{xorb}", get(fetch_xorb_range))
         .fallback(not_offered)
 }
@@ -57,6 +58,24 @@ async fn read_limited(body: Body, limit: usize) -> ApiResult<Vec<u8>> {
         .await
         .map(|bytes| bytes.to_vec())
         .map_err(|_| ApiError::new(CoreError::PayloadTooLarge(format!("the body is larger than {limit} bytes")), false))
+}
+
+/// `GET /xet/v1/chunks/default/{chunk}`: a keyed shard when the chunk is known, 404 otherwise
+/// (the client treats every error as "no match").
+async fn global_dedup(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((prefix, hash)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let scope = scope(&state, &headers)?;
+    if prefix != "default" && prefix != "default-merkledb" {
+        return Err(ApiError::bad_request(format!("unknown prefix '{prefix}'")));
+    }
+    let chunk = parse_hash(&hash)?;
+    match state.hub.dedup_answer(&scope, &chunk).await.map_err(|error| ApiError::new(error, false))? {
+        Some(answer) => Ok(([(header::CONTENT_TYPE, "application/octet-stream")], answer).into_response()),
+        None => Err(ApiError::new(CoreError::NotFound("no match".to_owned()), false)),
+    }
 }
 
 /// `GET /api/{T}/{id}/xet-{read|write}-token/{rev}`: the token in the JSON body (read by hf_xet)

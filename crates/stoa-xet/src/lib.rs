@@ -7,10 +7,12 @@
 //! inflates LZ4 without bound, and the synchronous shard parsers, which allocate what a hostile
 //! header asks for.
 
+mod dedup;
 mod hash;
 mod shard;
 mod xorb;
 
+pub use dedup::{build_dedup_answer, is_global_dedup_eligible};
 pub use hash::XetHash;
 pub use shard::{MAX_SHARD_BYTES, ParsedShard, ShardFile, ShardSegment, parse_shard};
 pub use xorb::{MAX_XORB_BYTES, VerifiedXorb, decode_chunk_run, stored_chunk_len, verify_xorb};

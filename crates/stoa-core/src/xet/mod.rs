@@ -18,6 +18,9 @@ use plan::{ReconstructionPlan, plan_range};
 use store::{GcReport, RegisteredFile, SegmentRecord, XorbChunk, XorbRecord};
 use token::CasScope;
 
+/// Xorbs described in one global-dedup answer (the files around the matched chunk).
+const MAX_DEDUP_XORBS: u32 = 64;
+
 /// A CAS token and when it expires.
 #[derive(Debug, Clone)]
 pub struct XetToken {
@@ -147,7 +150,53 @@ impl Hub {
             registered.push(RegisteredFile { file_hash: file.file_hash, size: offset, segments, sha256: file.sha256 });
         }
         let now = stoa_types::time::now_unix();
-        Ok(self.meta.register_files(&scope.repo_id, &registered, now).await?)
+        let new_files = self.meta.register_files(&scope.repo_id, &registered, now).await?;
+        // Index what later clients ask about: each file's first chunk and the eligible chunks.
+        let mut dedup = Vec::new();
+        for file in &registered {
+            if let Some(first) = file.segments.first()
+                && let Some(chunk) = xorbs.get(&first.xorb).and_then(|chunks| chunks.get(first.chunk_start as usize))
+            {
+                dedup.push((chunk.hash, first.xorb));
+            }
+        }
+        for (xorb, chunks) in &xorbs {
+            let eligible = chunks.iter().filter(|chunk| stoa_xet::is_global_dedup_eligible(&chunk.hash));
+            dedup.extend(eligible.map(|chunk| (chunk.hash, *xorb)));
+        }
+        self.meta.record_dedup_chunks(&dedup).await?;
+        Ok(new_files)
+    }
+
+    /// The global-dedup answer for a chunk: a keyed shard describing the xorb that holds it, if
+    /// that xorb was uploaded through this repo or by this user; `None` means "no match".
+    pub async fn dedup_answer(&self, scope: &CasScope, chunk: &XetHash) -> CoreResult<Option<Vec<u8>>> {
+        let user = Self::writer(scope)?.to_owned();
+        let Some(xorb) = self.meta.dedup_xorb(chunk).await? else { return Ok(None) };
+        if !self.meta.xorb_visible(&xorb, &scope.repo_id, &user).await? {
+            return Ok(None);
+        }
+        let mut described = Vec::new();
+        for candidate in self.meta.sibling_xorbs(&xorb, MAX_DEDUP_XORBS).await? {
+            if candidate != xorb && !self.meta.xorb_visible(&candidate, &scope.repo_id, &user).await? {
+                continue;
+            }
+            if let Some(record) = self.meta.xorb(&candidate).await? {
+                let chunks: Vec<(XetHash, u64)> =
+                    record.chunks.iter().map(|chunk| (chunk.hash, chunk.length)).collect();
+                described.push((candidate, chunks));
+            }
+        }
+        if described.is_empty() {
+            return Ok(None);
+        }
+        // A key that changes daily, derived from the instance key: raw chunk hashes never leave.
+        let day = stoa_types::time::now_unix().div_euclid(86_400);
+        let key_hex = self.signer.sign("xet-dedup-key", day);
+        let key = XetHash::parse_hex(&key_hex[..64]).unwrap_or_default();
+        let answer = stoa_xet::build_dedup_answer(&described, &key, std::time::Duration::from_secs(86_400))
+            .map_err(|error| CoreError::Internal(error.to_string()))?;
+        Ok(Some(answer))
     }
 
     /// Plans bytes `start..=end` (clamped) of a file the token's repo may read.

@@ -105,6 +105,13 @@ pub trait XetMetaStore: Send + Sync + std::fmt::Debug {
         file_hash: &XetHash,
         include_grants: bool,
     ) -> Result<bool, StoreError>;
+    /// Indexes chunks for global dedup: (chunk hash, a xorb holding it). Existing entries stay.
+    async fn record_dedup_chunks(&self, entries: &[(XetHash, XetHash)]) -> Result<(), StoreError>;
+    /// The xorb indexed for a chunk, if any.
+    async fn dedup_xorb(&self, chunk: &XetHash) -> Result<Option<XetHash>, StoreError>;
+    /// Xorbs of the files that use `xorb` (itself first), at most `limit`: a dedup answer covers
+    /// the whole file a matched chunk belongs to.
+    async fn sibling_xorbs(&self, xorb: &XetHash, limit: u32) -> Result<Vec<XetHash>, StoreError>;
     /// Mark and sweep of the metadata, in one transaction: drops upload grants created at or before
     /// `grants_before` that no commit used, then files that no repo references and no grant
     /// names, then xorbs created at or before `xorbs_before` that no file references. Returns what was
