@@ -53,7 +53,7 @@ if [ "${STOA_COMPAT_SKIP_SLOW:-}" = "1" ]; then
   default_marker="not lfs and not slow"
 fi
 
-log "run (a): default environment (Xet available, inline uploads) -m '$default_marker'"
+log "run (a): default environment (Xet available: large files go through the CAS) -m '$default_marker'"
 start_a=$(date +%s)
 "$VENV/bin/python" -m pytest -p no:randomly -m "$default_marker" \
   --junitxml="$HERE/artifacts/junit-default.xml" "$@"
