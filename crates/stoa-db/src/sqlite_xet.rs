@@ -231,6 +231,31 @@ impl XetMetaStore for SqliteStore {
         Ok(xorbs)
     }
 
+    async fn repo_xet_files(
+        &self,
+        repo_id: &str,
+        sha256s: &[String],
+    ) -> Result<std::collections::HashMap<String, XetHash>, StoreError> {
+        let mut found = std::collections::HashMap::new();
+        // Bounded batches keep each statement under SQLite's parameter limit.
+        for batch in sha256s.chunks(500) {
+            let mut builder = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+                "SELECT sha256, file_hash FROM repo_xet_files WHERE repo_id = ",
+            );
+            builder.push_bind(repo_id).push(" AND sha256 IN (");
+            let mut separated = builder.separated(", ");
+            for sha256 in batch {
+                separated.push_bind(sha256.clone());
+            }
+            builder.push(")");
+            for row in builder.build().fetch_all(self.pool()).await.map_err(backend)? {
+                let (sha256, file_hash): (String, String) = (row.get(0), row.get(1));
+                found.insert(sha256, hash_of(&file_hash)?);
+            }
+        }
+        Ok(found)
+    }
+
     async fn collect_garbage(
         &self,
         grants_before: i64,

@@ -198,12 +198,13 @@ pub(crate) async fn resolve(
     let body = if method == Method::HEAD {
         Body::empty()
     } else if let Some(info) = &entry.lfs {
-        let stored_whole = hub.blobs().size(&info.pointer.oid).await.map_err(|error| fail(error.into()))?.is_some();
-        match (&xet_file, stored_whole) {
-            (Some(file_hash), false) => xet_bridge(hub, file_hash, start, length).await.map_err(fail)?,
-            _ => match hub.blobs().open(&info.pointer.oid).await.map_err(|error| fail(error.into()))? {
-                ObjectReader::LocalFile { path, .. } => file_range_body(path, start, length),
-            },
+        // One lookup: the whole object if it was stored as one, else the Xet reconstruction.
+        match (hub.blobs().open(&info.pointer.oid).await, &xet_file) {
+            (Ok(ObjectReader::LocalFile { path, .. }), _) => file_range_body(path, start, length),
+            (Err(stoa_core::ports::StorageError::NotFound), Some(file_hash)) => {
+                xet_bridge(hub, file_hash, start, length).await.map_err(fail)?
+            }
+            (Err(error), _) => return Err(fail(error.into())),
         }
     } else {
         let bytes = hub.read_git_blob(&repo, &entry.oid).await.map_err(fail)?;

@@ -248,6 +248,14 @@ impl Hub {
         Ok(Some((file_hash, size)))
     }
 
+    /// The Xet files behind many LFS oids of the repo's history, in one lookup.
+    pub async fn xet_files_of(&self, repo: &Repo, sha256s: &[String]) -> CoreResult<HashMap<String, XetHash>> {
+        if sha256s.is_empty() {
+            return Ok(HashMap::new());
+        }
+        Ok(self.meta.repo_xet_files(&repo.id, sha256s).await?)
+    }
+
     /// The Xet file behind an LFS oid of the repo's history, if it arrived through Xet.
     pub async fn xet_file_of(&self, repo: &Repo, sha256: &str) -> CoreResult<Option<XetHash>> {
         Ok(self.meta.repo_xet_file(&repo.id, sha256).await?)

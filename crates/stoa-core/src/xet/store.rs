@@ -98,6 +98,12 @@ pub trait XetMetaStore: Send + Sync + std::fmt::Debug {
     async fn xet_file_for_sha256(&self, repo_id: &str, sha256: &str) -> Result<Option<(XetHash, u64)>, StoreError>;
     /// The committed Xet file behind an LFS oid of the repo's history.
     async fn repo_xet_file(&self, repo_id: &str, sha256: &str) -> Result<Option<XetHash>, StoreError>;
+    /// The committed Xet files behind many LFS oids at once (tree listings), keyed by SHA-256.
+    async fn repo_xet_files(
+        &self,
+        repo_id: &str,
+        sha256s: &[String],
+    ) -> Result<std::collections::HashMap<String, XetHash>, StoreError>;
     /// Whether the repo may read the file: committed in it, or (for writers) granted to it.
     async fn repo_reads_xet_file(
         &self,

@@ -47,9 +47,11 @@ async fn add_xet_hashes(
     repo: &stoa_core::ports::Repo,
     entries: &mut [TreeEntry],
 ) -> Result<(), CoreError> {
+    let oids: Vec<String> = entries.iter().filter_map(|entry| entry.lfs.as_ref().map(|lfs| lfs.oid.clone())).collect();
+    let xet_files = state.hub.xet_files_of(repo, &oids).await?;
     for entry in entries.iter_mut() {
         if let Some(lfs) = &entry.lfs {
-            entry.xet_hash = state.hub.xet_file_of(repo, &lfs.oid).await?.map(|hash| hash.hex());
+            entry.xet_hash = xet_files.get(&lfs.oid).map(|hash| hash.hex());
         }
     }
     Ok(())
