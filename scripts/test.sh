@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test of Stoa, installing what the tests need first:
-#   system packages (git, git-lfs, curl), a Python venv with pinned huggingface_hub,
-#   then format and lint gates, Rust unit and integration tests, and the compatibility
-#   suite that drives the real `stoa` binary with the real clients.
+#   system packages (git, git-lfs, curl, PostgreSQL), a local S3 server (s3s-fs, built once
+#   into ~/.cache/stoa-tools), a Python venv with pinned huggingface_hub; then format and lint
+#   gates, Rust unit and integration tests (stores against SQLite, PostgreSQL, files, memory
+#   and S3), and the compatibility suite that drives the real `stoa` binary with the real
+#   clients, on the embedded defaults and on PostgreSQL + S3.
 # Usage: scripts/test.sh          (from anywhere; CI runs exactly this via .ci/run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +23,18 @@ if ((${#need_packages[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_packages[@]}" >/dev/null
 fi
 
+# Throwaway PostgreSQL and S3 servers on loopback, stopped when this script ends.
+services=$(mktemp -d /tmp/stoa-test-services.XXXXXX)
+stop_services() {
+  scripts/postgres.sh stop "$services/pg" >/dev/null 2>&1 || true
+  scripts/s3.sh stop "$services/s3" >/dev/null 2>&1 || true
+  rm -rf "$services"
+}
+trap stop_services EXIT
+step "starting PostgreSQL and S3 for the tests"
+eval "$(scripts/postgres.sh "$services/pg")"
+eval "$(scripts/s3.sh "$services/s3")"
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
@@ -33,7 +47,7 @@ cargo test --workspace
 step "building the stoa binary"
 cargo build -p stoa
 
-step "compatibility suite (real huggingface_hub, curl)"
+step "compatibility suite (real huggingface_hub, curl; embedded, then PostgreSQL + S3)"
 tests/compat/run.sh
 
 step "all tests passed"

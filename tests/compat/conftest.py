@@ -161,7 +161,7 @@ def stoa() -> StoaServer:
     data_dir = work / "data"
     data_dir.mkdir()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    label = "lfs" if _STATE["xet_disabled"] else "default"
+    label = os.environ.get("STOA_COMPAT_LABEL") or ("lfs" if _STATE["xet_disabled"] else "default")
     log_path = ARTIFACTS / f"stoa-server-{label}.log"
 
     env = dict(os.environ)

@@ -603,6 +603,10 @@ def test_xet_upload_and_download(api_alice, api_anon, new_repo, tmp_path, stoa):
 
 def _stored_xorb_bytes(stoa) -> int:
     root = Path(stoa.data_dir) / "lfs" / "xorbs"
+    if os.environ.get("STOA_S3_BUCKET"):
+        # The test S3 server (scripts/s3.sh: s3s-fs) keeps each object as a file.
+        s3_dir = os.environ["STOA_TEST_S3_DIR"]
+        root = Path(s3_dir) / "root" / os.environ["STOA_S3_BUCKET"] / os.environ["STOA_S3_PREFIX"] / "xet" / "xorbs"
     return sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
 
 

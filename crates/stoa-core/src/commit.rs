@@ -8,8 +8,9 @@
 //! 4. the branch ref moves by compare-and-swap: this is the commit point;
 //! 5. the intent is applied (LFS references, last-modified, tags) and removed.
 //!
-//! At startup [`Hub::recover_commit_intents`] finishes step 5 for intents whose ref moved and
-//! drops the others.
+//! Steps 3 to 5 run under the repo's ref lock (see [`crate::coordination`]), which serialises
+//! ref updates across nodes. [`Hub::recover_commit_intents`] (at startup, then periodically)
+//! finishes step 5 for intents whose ref moved and drops the others, skipping locked repos.
 
 use std::io::{BufReader, Read, Write};
 
@@ -245,6 +246,9 @@ impl Hub {
                 tags: readme.filter(|_| is_default_branch),
                 xet_files: xet_files.clone(),
             };
+            // Held from the intent to its outcome: recovery on any node skips a locked repo,
+            // so it never drops an intent whose ref is about to move.
+            let ref_lock = self.meta.lock_repo_refs(&repo.id).await?;
             self.meta.record_commit_intent(&intent).await?;
             let repo_id = repo.id.clone();
             let (ref_name, expected, target) = (branch_ref.clone(), head.clone(), new_commit.clone());
@@ -253,23 +257,28 @@ impl Hub {
                 Err(GitError::HeadMoved) => Ok(false),
                 Err(other) => Err(other.into()),
             });
-            match moved.await {
-                Ok(true) => {
-                    self.meta.apply_commit_intent(&intent).await?;
+            let outcome = match moved.await {
+                Ok(true) => self.meta.apply_commit_intent(&intent).await.map(|()| true),
+                Ok(false) => self.meta.discard_commit_intent(&intent.id).await.map(|()| false),
+                Err(error) => {
+                    let discarded = self.meta.discard_commit_intent(&intent.id).await;
+                    ref_lock.release().await;
+                    discarded?;
+                    return Err(error);
+                }
+            };
+            ref_lock.release().await;
+            match outcome? {
+                true => {
                     tracing::info!(repo.id = %repo.full_name(), commit = %new_commit, "commit created");
                     return Ok(CommitResult { commit: new_commit, changed: true });
                 }
-                Ok(false) => {
-                    self.meta.discard_commit_intent(&intent.id).await?;
+                false => {
                     if parent_pin.is_some() {
                         return Err(CoreError::ParentCommitMismatch);
                     }
-                    // Another node moved the branch: rebuild on its new head.
+                    // Another writer moved the branch: rebuild on its new head.
                     prepared = Some(changes);
-                }
-                Err(error) => {
-                    self.meta.discard_commit_intent(&intent.id).await?;
-                    return Err(error);
                 }
             }
         }
@@ -435,33 +444,44 @@ impl Hub {
     }
 
     /// Finishes commits interrupted between their ref update and their metadata update, and
-    /// drops intents whose ref never moved. Run at startup.
+    /// drops intents whose ref never moved. Run at startup and periodically: an intent whose
+    /// repo is ref-locked belongs to a live writer (on any node) and is left alone.
     pub async fn recover_commit_intents(&self) -> CoreResult<usize> {
         let intents = self.meta.pending_commit_intents().await?;
         let mut applied = 0;
         for intent in intents {
-            let Some(new_commit) = ObjectId::from_hex(&intent.new_commit) else {
-                self.meta.discard_commit_intent(&intent.id).await?;
+            let Some(ref_lock) = self.meta.try_lock_repo_refs(&intent.repo_id).await? else {
                 continue;
             };
-            let (repo_id, ref_name) = (intent.repo_id.clone(), intent.ref_name.clone());
-            let landed = self
-                .blocking(move |git| {
-                    let Some(target) = git.ref_target(&repo_id, &ref_name)? else {
-                        return Ok(false);
-                    };
-                    Ok(git.is_ancestor(&repo_id, &new_commit, &target)?)
-                })
-                .await
-                .unwrap_or(false);
-            if landed {
-                self.meta.apply_commit_intent(&intent).await?;
-                applied += 1;
-            } else {
-                self.meta.discard_commit_intent(&intent.id).await?;
-            }
+            let landed = self.recover_intent(&intent).await;
+            ref_lock.release().await;
+            applied += usize::from(landed?);
         }
         Ok(applied)
+    }
+
+    /// Applies or drops one interrupted intent; the caller holds its repo's ref lock.
+    async fn recover_intent(&self, intent: &CommitIntent) -> CoreResult<bool> {
+        let Some(new_commit) = ObjectId::from_hex(&intent.new_commit) else {
+            self.meta.discard_commit_intent(&intent.id).await?;
+            return Ok(false);
+        };
+        let (repo_id, ref_name) = (intent.repo_id.clone(), intent.ref_name.clone());
+        let landed = self
+            .blocking(move |git| {
+                let Some(target) = git.ref_target(&repo_id, &ref_name)? else {
+                    return Ok(false);
+                };
+                Ok(git.is_ancestor(&repo_id, &new_commit, &target)?)
+            })
+            .await
+            .unwrap_or(false);
+        if landed {
+            self.meta.apply_commit_intent(intent).await?;
+        } else {
+            self.meta.discard_commit_intent(&intent.id).await?;
+        }
+        Ok(landed)
     }
 }
 

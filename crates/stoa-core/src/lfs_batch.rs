@@ -5,7 +5,7 @@ use crate::access::Principal;
 use crate::error::CoreResult;
 use crate::hub::Hub;
 use crate::lfs::Sha256Oid;
-use crate::ports::{ByteStream, Repo};
+use crate::ports::{ByteStream, DirectUpload, Repo, StorageError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LfsOperation {
@@ -38,6 +38,18 @@ pub struct BatchObject {
 #[must_use]
 pub fn upload_purpose(repo_id: &str, oid: &Sha256Oid, size: u64) -> String {
     format!("lfs-upload\n{repo_id}\n{oid}\n{size}")
+}
+
+/// The purpose of a direct multipart upload's completion URL.
+#[must_use]
+pub fn direct_completion_purpose(repo_id: &str, oid: &Sha256Oid, size: u64, upload_id: &str) -> String {
+    format!("lfs-direct\n{repo_id}\n{oid}\n{size}\n{upload_id}")
+}
+
+/// One staging slot per repo and object: only the repo's writers get URLs into it, and whatever
+/// lands there is checked against the object id before it is published.
+fn direct_upload_key(repo_id: &str, oid: &Sha256Oid) -> String {
+    format!("{repo_id}-{oid}")
 }
 
 #[must_use]
@@ -102,11 +114,8 @@ impl Hub {
     /// Receives the bytes of a signed upload URL; verifies hash and size before the object
     /// becomes visible, then links it to the repo.
     pub async fn lfs_receive(&self, repo_id: &str, oid: &Sha256Oid, size: u64, body: ByteStream) -> CoreResult<()> {
-        let now = stoa_types::time::now_unix();
         self.blobs.put(oid, size, body).await?;
-        self.meta.record_lfs_object(oid, size, now).await?;
-        self.meta.grant_lfs_upload(repo_id, oid, now).await?;
-        Ok(())
+        self.record_upload(repo_id, oid, size).await
     }
 
     /// Stores one part of a multipart upload.
@@ -123,19 +132,62 @@ impl Hub {
         size: u64,
         parts: &[(u32, String)],
     ) -> CoreResult<()> {
-        let now = stoa_types::time::now_unix();
         self.blobs.complete_parts(upload_key, oid, size, parts).await?;
-        self.meta.record_lfs_object(oid, size, now).await?;
-        self.meta.grant_lfs_upload(repo_id, oid, now).await?;
-        Ok(())
+        self.record_upload(repo_id, oid, size).await
     }
 
-    /// Whether an uploaded object is stored with the expected size (the verify action).
+    /// Whether an uploaded object is stored with the expected size (the verify action). A
+    /// direct upload into the object store is checked and published here.
     pub async fn lfs_verify(&self, principal: &Principal, repo: &Repo, oid: &Sha256Oid, size: u64) -> CoreResult<bool> {
         principal.check_write(repo)?;
         let stored = self.meta.lfs_object_size(oid).await?;
         let linked = self.meta.repo_may_reference_lfs(&repo.id, oid).await?;
-        Ok(linked && stored == Some(size))
+        if linked && stored == Some(size) {
+            return Ok(true);
+        }
+        match self.blobs.finish_direct_upload(&direct_upload_key(&repo.id, oid), None, oid, size).await {
+            Ok(()) => {
+                self.record_upload(&repo.id, oid, size).await?;
+                Ok(true)
+            }
+            Err(StorageError::NotFound) => Ok(false),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Presigned URLs for uploading straight into the object store, when it offers them:
+    /// one `PUT`, or one per part of `part_size` bytes.
+    pub async fn lfs_start_direct_upload(
+        &self,
+        repo: &Repo,
+        oid: &Sha256Oid,
+        size: u64,
+        part_size: Option<u64>,
+    ) -> CoreResult<Option<DirectUpload>> {
+        let parts = part_size.map(|part| u32::try_from(size.div_ceil(part.max(1))).unwrap_or(u32::MAX));
+        let ttl = std::time::Duration::from_secs(self.settings.signed_url_ttl_seconds.unsigned_abs());
+        Ok(self.blobs.start_direct_upload(&direct_upload_key(&repo.id, oid), parts, ttl).await?)
+    }
+
+    /// Completes a direct multipart upload with the parts' ETags, checks and publishes it.
+    pub async fn lfs_complete_direct_upload(
+        &self,
+        repo_id: &str,
+        oid: &Sha256Oid,
+        size: u64,
+        upload_id: &str,
+        parts: &[(u32, String)],
+    ) -> CoreResult<()> {
+        let key = direct_upload_key(repo_id, oid);
+        self.blobs.finish_direct_upload(&key, Some((upload_id, parts)), oid, size).await?;
+        self.record_upload(repo_id, oid, size).await
+    }
+
+    async fn record_upload(&self, repo_id: &str, oid: &Sha256Oid, size: u64) -> CoreResult<()> {
+        let now = stoa_types::time::now_unix();
+        self.meta.record_lfs_object(oid, size, now).await?;
+        self.meta.grant_lfs_upload(repo_id, oid, now).await?;
+        Ok(())
     }
 }
 

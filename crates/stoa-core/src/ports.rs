@@ -8,6 +8,7 @@ use std::fmt::Debug;
 use std::io;
 use std::path::PathBuf;
 use std::pin::Pin;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -203,7 +204,7 @@ pub struct CommitIntent {
 /// The metadata store: users, tokens, repos, LFS object registry, download counts, and the
 /// Xet CAS metadata.
 #[async_trait]
-pub trait MetaStore: crate::xet::store::XetMetaStore + Send + Sync + Debug {
+pub trait MetaStore: crate::xet::store::XetMetaStore + crate::coordination::Coordination + Send + Sync + Debug {
     async fn create_user(&self, user: NewUser, id: String, now: i64) -> Result<User, StoreError>;
     async fn user_by_name(&self, name: &str) -> Result<Option<User>, StoreError>;
     async fn user_by_id(&self, id: &str) -> Result<Option<User>, StoreError>;
@@ -330,7 +331,9 @@ pub trait GitStore: Send + Sync + Debug {
         message: &str,
     ) -> Result<Option<ObjectId>, GitError>;
     /// Moves `ref_name` from `expected` to `new` atomically (compare-and-swap); fails with
-    /// [`GitError::HeadMoved`] if the ref no longer points at `expected`.
+    /// [`GitError::HeadMoved`] if the ref no longer points at `expected`. The caller holds the
+    /// repo's ref lock ([`crate::coordination::Coordination::lock_repo_refs`]), so the store
+    /// may treat a leftover ref lock file as a dead writer's.
     fn update_ref(&self, repo_id: &str, ref_name: &str, expected: &ObjectId, new: &ObjectId) -> Result<(), GitError>;
     /// Current target of a full ref name.
     fn ref_target(&self, repo_id: &str, ref_name: &str) -> Result<Option<ObjectId>, GitError>;
@@ -355,10 +358,39 @@ pub struct ByteRange {
     pub end: u64,
 }
 
-/// An opened object: a local file the server can stream efficiently, or a byte stream.
+/// An opened object: a local file the server can stream efficiently, or an object in a remote
+/// store read through [`BlobStore::read_range`].
 #[derive(Debug)]
 pub enum ObjectReader {
     LocalFile { path: PathBuf, size: u64 },
+    Remote { size: u64 },
+}
+
+impl ObjectReader {
+    #[must_use]
+    pub fn size(&self) -> u64 {
+        match self {
+            Self::LocalFile { size, .. } | Self::Remote { size } => *size,
+        }
+    }
+}
+
+/// The two kinds of stored object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BlobKey {
+    Lfs(Sha256Oid),
+    Xorb(stoa_xet::XetHash),
+}
+
+/// Where a client uploads an object itself, straight into the store (presigned URLs). The bytes
+/// land in a staging area; they become the object only once [`BlobStore::finish_direct_upload`]
+/// has checked them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DirectUpload {
+    /// One `PUT` of the whole object.
+    Single { url: String },
+    /// One `PUT` per part, in order; each answers an `ETag` the client hands back on completion.
+    Parts { upload_id: String, urls: Vec<String> },
 }
 
 /// The large-object store: content-addressed by SHA-256, immutable, written durably.
@@ -372,6 +404,13 @@ pub trait BlobStore: Send + Sync + Debug {
     /// Stores a local file already hashed by the caller (moved or copied into place).
     async fn put_verified_file(&self, oid: &Sha256Oid, file: PathBuf) -> Result<(), StorageError>;
     async fn open(&self, oid: &Sha256Oid) -> Result<ObjectReader, StorageError>;
+    /// Streams `length` bytes from `start` of a stored object (LFS object or xorb).
+    async fn read_range(&self, key: &BlobKey, start: u64, length: u64) -> Result<ByteStream, StorageError>;
+    /// A URL from which a client may `GET` the object itself (with `Range`), valid for `ttl`,
+    /// when the store can presign one.
+    async fn presigned_get(&self, _key: &BlobKey, _ttl: Duration) -> Result<Option<String>, StorageError> {
+        Ok(None)
+    }
 
     /// Stores one part of a multipart upload, returning its ETag.
     async fn put_part(&self, upload_key: &str, part_number: u32, body: ByteStream) -> Result<String, StorageError>;
@@ -384,12 +423,35 @@ pub trait BlobStore: Send + Sync + Debug {
         parts: &[(u32, String)],
     ) -> Result<(), StorageError>;
 
+    /// Presigned upload URLs into the staging slot `upload_key` (one `PUT`, or `part_count`
+    /// parts), when the store supports them.
+    async fn start_direct_upload(
+        &self,
+        _upload_key: &str,
+        _part_count: Option<u32>,
+        _ttl: Duration,
+    ) -> Result<Option<DirectUpload>, StorageError> {
+        Ok(None)
+    }
+    /// Completes a direct upload (assembling `parts` for a multipart one), checks hash and size,
+    /// and makes it the object `oid`. [`StorageError::NotFound`] when nothing was staged.
+    async fn finish_direct_upload(
+        &self,
+        _upload_key: &str,
+        _multipart: Option<(&str, &[(u32, String)])>,
+        _oid: &Sha256Oid,
+        _expected_size: u64,
+    ) -> Result<(), StorageError> {
+        Err(StorageError::NotFound)
+    }
+
     /// Stores a verified xorb (chunks and footer) under its hash, durably.
     async fn put_xorb(&self, hash: &stoa_xet::XetHash, stored: Vec<u8>) -> Result<(), StorageError>;
     async fn open_xorb(&self, hash: &stoa_xet::XetHash) -> Result<ObjectReader, StorageError>;
     /// Removes a xorb object; removing a missing one is not an error.
     async fn delete_xorb(&self, hash: &stoa_xet::XetHash) -> Result<(), StorageError>;
 
-    /// A directory for temporary files on the same filesystem as the store.
+    /// A local directory for temporary files (on the same filesystem as a local store, so
+    /// that finished files move into it by renaming).
     fn scratch_dir(&self) -> PathBuf;
 }

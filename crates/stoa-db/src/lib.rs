@@ -1,8 +1,17 @@
 //! Metadata stores behind [`stoa_core::ports::MetaStore`]. SQLite is the embedded default:
 //! one file under the data dir, WAL mode, `synchronous=FULL` so an acknowledged write survives
-//! a crash, and migrations embedded in the binary.
+//! a crash, and migrations embedded in the binary. PostgreSQL ([`PgStore`]) is the shared store
+//! of a multi-node deployment; both pass the same contract suite (`tests/metastore_contract.rs`).
 
+mod codec;
+mod pg_intents;
+mod pg_jobs;
+mod pg_repos;
+mod pg_store;
+mod pg_users;
+mod pg_xet;
 mod sqlite_intents;
+mod sqlite_jobs;
 mod sqlite_repos;
 mod sqlite_users;
 mod sqlite_xet;
@@ -17,10 +26,25 @@ use stoa_core::lfs::Sha256Oid;
 use stoa_core::ports::{CommitIntent, MetaStore, NewRepo, NewUser, Repo, RepoQuery, StoreError, TokenRecord, User};
 use stoa_types::RepoType;
 
+pub use crate::pg_store::PgStore;
+
 /// The SQLite metadata store.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    ref_locks: std::sync::Arc<sqlite_jobs::RefLocks>,
+}
+
+/// Prepares the embedded migrations of either backend.
+///
+/// Migrations must be additive (new tables, columns and indexes only, never a rename, a drop or
+/// a changed meaning): during a rolling upgrade the first newer node migrates the shared schema
+/// while older nodes keep serving on it, and an older node restarting then finds migrations it
+/// does not know, which it ignores instead of refusing to start. Locking stays on: on
+/// PostgreSQL the migrator holds an advisory lock, so nodes starting together take turns.
+fn tolerant(mut migrator: sqlx::migrate::Migrator) -> sqlx::migrate::Migrator {
+    migrator.set_ignore_missing(true);
+    migrator
 }
 
 #[expect(clippy::needless_pass_by_value, reason = "shaped for map_err")]
@@ -43,15 +67,19 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
         let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await.map_err(backend)?;
-        sqlx::migrate!("./migrations/sqlite")
+        tolerant(sqlx::migrate!("./migrations/sqlite"))
             .run(&pool)
             .await
             .map_err(|error| StoreError::Backend(format!("migration failed: {error}")))?;
-        Ok(Self { pool })
+        Ok(Self { pool, ref_locks: std::sync::Arc::new(sqlite_jobs::RefLocks::new()) })
     }
 
     pub(crate) fn pool(&self) -> &SqlitePool {
         &self.pool
+    }
+
+    pub(crate) fn ref_locks(&self) -> &sqlite_jobs::RefLocks {
+        &self.ref_locks
     }
 
     /// Closes the pool, waiting for connections to finish.

@@ -4,9 +4,7 @@ use sqlx::Row;
 use stoa_core::lfs::Sha256Oid;
 use stoa_core::ports::{CommitIntent, StoreError};
 
-use crate::{SqliteStore, backend};
-
-const TAG_SEPARATOR: char = '\u{1f}';
+use crate::{SqliteStore, backend, codec};
 
 impl SqliteStore {
     pub(crate) async fn insert_lfs_object(&self, oid: &Sha256Oid, size: u64, now: i64) -> Result<(), StoreError> {
@@ -66,7 +64,7 @@ impl SqliteStore {
     }
 
     pub(crate) async fn insert_intent(&self, intent: &CommitIntent) -> Result<(), StoreError> {
-        let tags = intent.tags.as_ref().map(|tags| tags.join(&TAG_SEPARATOR.to_string()));
+        let tags = codec::encode_intent_tags(intent.tags.as_ref());
         sqlx::query(
             "INSERT INTO commit_intents (id, repo_id, ref_name, new_commit, lfs_oids, committed_at, is_default_branch, tags, xet_files) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -75,11 +73,11 @@ impl SqliteStore {
         .bind(&intent.repo_id)
         .bind(&intent.ref_name)
         .bind(&intent.new_commit)
-        .bind(intent.lfs_oids.join(","))
+        .bind(codec::encode_oids(&intent.lfs_oids))
         .bind(intent.committed_at)
         .bind(intent.is_default_branch)
         .bind(tags)
-        .bind(intent.xet_files.iter().map(|(sha, file)| format!("{sha}:{file}")).collect::<Vec<_>>().join(","))
+        .bind(codec::encode_xet_files(&intent.xet_files))
         .execute(self.pool())
         .await
         .map_err(backend)?;
@@ -161,25 +159,16 @@ impl SqliteStore {
             .iter()
             .map(|row| {
                 let oids: String = row.get("lfs_oids");
-                let tags: Option<String> = row.get("tags");
-                let xet: Option<String> = row.get("xet_files");
                 CommitIntent {
                     id: row.get("id"),
                     repo_id: row.get("repo_id"),
                     ref_name: row.get("ref_name"),
                     new_commit: row.get("new_commit"),
-                    lfs_oids: oids.split(',').filter(|oid| !oid.is_empty()).map(str::to_owned).collect(),
+                    lfs_oids: codec::decode_oids(&oids),
                     committed_at: row.get("committed_at"),
                     is_default_branch: row.get("is_default_branch"),
-                    xet_files: xet
-                        .unwrap_or_default()
-                        .split(',')
-                        .filter_map(|pair| pair.split_once(':'))
-                        .map(|(sha, file)| (sha.to_owned(), file.to_owned()))
-                        .collect(),
-                    tags: tags.map(|text| {
-                        text.split(TAG_SEPARATOR).filter(|tag| !tag.is_empty()).map(str::to_owned).collect()
-                    }),
+                    xet_files: codec::decode_xet_files(row.get("xet_files")),
+                    tags: codec::decode_intent_tags(row.get("tags")),
                 }
             })
             .collect())

@@ -5,24 +5,16 @@ use sqlx::{QueryBuilder, Row, Sqlite};
 use stoa_core::ports::{NewRepo, Repo, RepoQuery, RepoSort, StoreError};
 use stoa_types::RepoType;
 
-use crate::{SqliteStore, backend};
+use crate::{SqliteStore, backend, codec};
 
 /// Downloads in the rolling 30-day window, as the Hub's `downloads` field.
 const DOWNLOADS_30D: &str =
     "(SELECT COALESCE(SUM(d.count), 0) FROM repo_downloads d WHERE d.repo_id = r.id AND d.day > ";
 
-fn today() -> i64 {
-    stoa_types::time::now_unix().div_euclid(86_400)
-}
-
 fn repo_from_row(row: &SqliteRow) -> Result<Repo, StoreError> {
     let type_text: String = row.get("repo_type");
     let repo_type = RepoType::parse(&type_text).map_err(|error| StoreError::Backend(error.to_string()))?;
-    let tags_text: Option<String> = row.get("tags");
-    let tags = tags_text
-        .filter(|text| !text.is_empty())
-        .map(|text| text.split('\u{1f}').map(str::to_owned).collect())
-        .unwrap_or_default();
+    let tags = codec::repo_tags(row.get("tags"));
     Ok(Repo {
         id: row.get("id"),
         repo_type,
@@ -41,21 +33,8 @@ fn repo_from_row(row: &SqliteRow) -> Result<Repo, StoreError> {
 fn push_select(builder: &mut QueryBuilder<Sqlite>) {
     builder.push("SELECT r.*, ");
     builder.push(DOWNLOADS_30D);
-    builder.push_bind(today() - 30);
+    builder.push_bind(codec::today() - 30);
     builder.push(") AS downloads, (SELECT GROUP_CONCAT(t.tag, char(31)) FROM (SELECT tag FROM repo_tags WHERE repo_id = r.id ORDER BY position) t) AS tags FROM repos r");
-}
-
-/// Escapes `%`, `_` and `\` for a `LIKE ... ESCAPE '\'` pattern.
-fn like_pattern(term: &str) -> String {
-    let mut pattern = String::from("%");
-    for character in term.to_lowercase().chars() {
-        if matches!(character, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(character);
-    }
-    pattern.push('%');
-    pattern
 }
 
 impl SqliteStore {
@@ -116,7 +95,7 @@ impl SqliteStore {
             }
         }
         for term in &query.search {
-            builder.push(" AND r.repo_key LIKE ").push_bind(like_pattern(term)).push(" ESCAPE '\\'");
+            builder.push(" AND r.repo_key LIKE ").push_bind(codec::like_pattern(term)).push(" ESCAPE '\\'");
         }
         if let Some(author) = &query.author {
             builder.push(" AND LOWER(r.namespace) = ").push_bind(author.to_ascii_lowercase());
@@ -159,15 +138,5 @@ impl SqliteStore {
             .await
             .map_err(backend)?;
         transaction.commit().await.map_err(backend)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::like_pattern;
-
-    #[test]
-    fn like_patterns_escape_wildcards() {
-        assert_eq!(like_pattern("Bert_%"), "%bert\\_\\%%");
     }
 }

@@ -45,9 +45,8 @@ pub(crate) fn from_gix(id: impl Into<gix::ObjectId>) -> ObjectId {
 }
 
 impl GixStore {
-    /// Opens the store, creating its folder. Leftovers of interrupted operations (half-created
-    /// repos, deleted repos not yet removed, stale ref locks) are cleaned up here, before any
-    /// request is served.
+    /// Opens the store, creating its folder, and removes old leftovers of interrupted
+    /// operations.
     pub fn open(root: &Path) -> std::io::Result<Self> {
         fs::create_dir_all(root)?;
         let store = Self { root: root.to_owned(), open: Mutex::default() };
@@ -88,41 +87,25 @@ impl GixStore {
         open.order.retain(|id| id != repo_id);
     }
 
+    /// Half-created and half-deleted repo folders of writers that died. Several nodes may share
+    /// the folder, so only leftovers older than any live operation are removed; stale ref
+    /// locks are removed under the repo's ref lock instead (see `compare_and_swap_ref`).
     fn clean_interrupted(&self) -> std::io::Result<()> {
+        let cutoff = std::time::SystemTime::now() - LEFTOVER_AGE;
         for entry in fs::read_dir(&self.root)? {
             let entry = entry?;
             let name = entry.file_name().to_string_lossy().into_owned();
-            if name.starts_with(".tmp-") || name.starts_with(".trash-") {
+            let old = entry.metadata()?.modified().is_ok_and(|modified| modified < cutoff);
+            if old && (name.starts_with(".tmp-") || name.starts_with(".trash-")) {
                 fs::remove_dir_all(entry.path())?;
-            } else if name.ends_with(".git") {
-                remove_stale_locks(&entry.path().join("refs"))?;
-                let packed = entry.path().join("packed-refs.lock");
-                if fs::symlink_metadata(&packed).is_ok() {
-                    fs::remove_file(packed)?;
-                }
             }
         }
         Ok(())
     }
 }
 
-/// A `*.lock` file left by a killed process would block its ref forever.
-fn remove_stale_locks(folder: &Path) -> std::io::Result<()> {
-    let Ok(entries) = fs::read_dir(folder) else {
-        return Ok(());
-    };
-    for entry in entries {
-        let entry = entry?;
-        let path = entry.path();
-        if entry.file_type()?.is_dir() {
-            remove_stale_locks(&path)?;
-        } else if path.extension().is_some_and(|extension| extension == "lock") {
-            tracing::warn!(path = %path.display(), "removing stale ref lock");
-            fs::remove_file(path)?;
-        }
-    }
-    Ok(())
-}
+/// Longer than any repo creation or deletion takes.
+const LEFTOVER_AGE: std::time::Duration = std::time::Duration::from_secs(3600);
 
 impl stoa_core::ports::GitStore for GixStore {
     fn create(

@@ -147,7 +147,16 @@ impl GixStore {
             PreviousValue::MustExistAndMatch(Target::Object(to_gix(expected)?)),
             "commit",
         );
-        match repo.edit_references_as(Some(edit), None) {
+        // The caller holds the repo's ref lock, so a lock file already there was left by a
+        // writer that died mid-update (on any node): it is removed and the update tried again.
+        let lock_file = self.repo_dir(repo_id)?.join(format!("{ref_name}.lock"));
+        let mut result = repo.edit_references_as(Some(edit.clone()), None);
+        if result.is_err() && fs::symlink_metadata(&lock_file).is_ok() {
+            tracing::warn!(path = %lock_file.display(), "removing stale ref lock");
+            fs::remove_file(&lock_file).map_err(backend)?;
+            result = repo.edit_references_as(Some(edit), None);
+        }
+        match result {
             Ok(_) => Ok(()),
             // A mismatch and a lock held by a concurrent writer both mean "someone else moved
             // first": the caller rebuilds on the new head.

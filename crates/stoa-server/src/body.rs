@@ -10,6 +10,8 @@ use std::path::PathBuf;
 
 use axum::body::Body;
 use bytes::{Bytes, BytesMut};
+use futures_util::StreamExt;
+use stoa_core::ports::{BlobKey, BlobStore, ObjectReader, StorageError};
 
 const CHUNK_BYTES: usize = 256 * 1024;
 const QUEUE_CHUNKS: usize = 4;
@@ -57,10 +59,32 @@ pub(crate) fn file_range_body(path: PathBuf, start: u64, len: u64) -> Body {
     Body::from_stream(stream)
 }
 
-/// One run of whole chunks to read from a stored xorb: its file and inclusive byte range.
+/// Streams `length` bytes from `start` of an opened object, wherever it is stored.
+pub(crate) async fn object_body(
+    blobs: &std::sync::Arc<dyn BlobStore>,
+    key: &BlobKey,
+    reader: ObjectReader,
+    start: u64,
+    length: u64,
+) -> Result<Body, StorageError> {
+    match reader {
+        ObjectReader::LocalFile { path, .. } => Ok(file_range_body(path, start, length)),
+        ObjectReader::Remote { .. } => Ok(Body::from_stream(blobs.read_range(key, start, length).await?)),
+    }
+}
+
+/// Where the bytes of a xorb run come from.
+#[derive(Debug)]
+pub(crate) enum RunSource {
+    File(PathBuf),
+    /// A remote store, read one run (at most a 64 MiB xorb) at a time.
+    Remote(std::sync::Arc<dyn BlobStore>, stoa_xet::XetHash),
+}
+
+/// One run of whole chunks to read from a stored xorb: its source and inclusive byte range.
 #[derive(Debug)]
 pub(crate) struct XorbRun {
-    pub(crate) path: PathBuf,
+    pub(crate) source: RunSource,
     pub(crate) start: u64,
     pub(crate) end: u64,
 }
@@ -70,11 +94,27 @@ pub(crate) struct XorbRun {
 /// the front, `length` bytes sent.
 pub(crate) fn xet_range_body(runs: Vec<XorbRun>, skip: u64, length: u64) -> Body {
     let (sender, receiver) = tokio::sync::mpsc::channel::<io::Result<Bytes>>(QUEUE_CHUNKS);
+    let runtime = tokio::runtime::Handle::current();
     let reader = std::thread::Builder::new().name("stoa-xet-bridge".to_owned()).spawn(move || {
         let mut skip = skip;
         let mut remaining = length;
         for run in runs {
-            let sent = stream_run(&run, &mut skip, &mut remaining, &sender);
+            let sent = match &run.source {
+                RunSource::File(path) => File::open(path)
+                    .and_then(|file| stream_run(&file, run.start, run.end, &mut skip, &mut remaining, &sender)),
+                RunSource::Remote(blobs, xorb) => {
+                    runtime.block_on(fetch_run(blobs.as_ref(), xorb, run.start, run.end)).and_then(|bytes| {
+                        stream_run(
+                            &InMemoryRun(bytes, run.start),
+                            run.start,
+                            run.end,
+                            &mut skip,
+                            &mut remaining,
+                            &sender,
+                        )
+                    })
+                }
+            };
             if let Err(error) = sent {
                 let _ = sender.blocking_send(Err(error));
                 return;
@@ -93,21 +133,57 @@ pub(crate) fn xet_range_body(runs: Vec<XorbRun>, skip: u64, length: u64) -> Body
     Body::from_stream(stream)
 }
 
+async fn fetch_run(blobs: &dyn BlobStore, xorb: &stoa_xet::XetHash, start: u64, end: u64) -> io::Result<Bytes> {
+    let mut stream = blobs
+        .read_range(&BlobKey::Xorb(*xorb), start, end - start + 1)
+        .await
+        .map_err(|error| io::Error::other(error.to_string()))?;
+    let mut bytes = BytesMut::new();
+    while let Some(chunk) = stream.next().await {
+        bytes.extend_from_slice(&chunk?);
+    }
+    Ok(bytes.freeze())
+}
+
+/// Positioned reads over a local file or a run already fetched into memory.
+trait ReadAt {
+    fn read_exact_at(&self, buffer: &mut [u8], offset: u64) -> io::Result<()>;
+}
+
+impl ReadAt for File {
+    fn read_exact_at(&self, buffer: &mut [u8], offset: u64) -> io::Result<()> {
+        FileExt::read_exact_at(self, buffer, offset)
+    }
+}
+
+/// A run's bytes and the xorb offset they start at.
+struct InMemoryRun(Bytes, u64);
+
+impl ReadAt for InMemoryRun {
+    fn read_exact_at(&self, buffer: &mut [u8], offset: u64) -> io::Result<()> {
+        let begin = usize::try_from(offset - self.1).map_err(io::Error::other)?;
+        let slice = self.0.get(begin..begin + buffer.len()).ok_or(io::ErrorKind::UnexpectedEof)?;
+        buffer.copy_from_slice(slice);
+        Ok(())
+    }
+}
+
 /// Decodes the chunks of one run in order and sends the wanted part of each.
 fn stream_run(
-    run: &XorbRun,
+    source: &impl ReadAt,
+    start: u64,
+    end: u64,
     skip: &mut u64,
     remaining: &mut u64,
     sender: &tokio::sync::mpsc::Sender<io::Result<Bytes>>,
 ) -> io::Result<()> {
-    let file = File::open(&run.path)?;
-    let mut position = run.start;
-    while position <= run.end && *remaining > 0 {
+    let mut position = start;
+    while position <= end && *remaining > 0 {
         let mut header = [0u8; 8];
-        file.read_exact_at(&mut header, position)?;
+        source.read_exact_at(&mut header, position)?;
         let stored = stoa_xet::stored_chunk_len(header).map_err(io::Error::other)?;
         let mut chunk = vec![0u8; stored];
-        file.read_exact_at(&mut chunk, position)?;
+        source.read_exact_at(&mut chunk, position)?;
         let data = stoa_xet::decode_chunk_run(&chunk).map_err(io::Error::other)?;
         position += stored as u64;
         let begin = usize::try_from((*skip).min(data.len() as u64)).unwrap_or(data.len());

@@ -13,13 +13,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::json;
 use stoa_core::CoreError;
-use stoa_core::ports::ObjectReader;
+use stoa_core::ports::BlobKey;
 use stoa_core::xet::token::CasScope;
 use stoa_xet::{MAX_SHARD_BYTES, MAX_XORB_BYTES, XetHash};
 
 use crate::AppState;
 use crate::auth::{Caller, token_from};
-use crate::body::file_range_body;
+use crate::body::object_body;
 use crate::endpoint::RepoRef;
 use crate::error::{ApiError, ApiResult};
 use crate::query::QueryParams;
@@ -233,7 +233,7 @@ async fn fetch_xorb_range(
             .ok_or_else(|| ApiError::bad_request("the range lies outside the signed range"))?,
     };
     let reader = state.hub.blobs().open_xorb(&xorb).await.map_err(|error| ApiError::new(error.into(), false))?;
-    let ObjectReader::LocalFile { path, size } = reader;
+    let size = reader.size();
     if end >= size {
         return Err(ApiError::new(CoreError::RangeNotSatisfiable { size }, false));
     }
@@ -244,5 +244,8 @@ async fn fetch_xorb_range(
     if let Ok(value) = HeaderValue::from_str(&format!("bytes {start}-{end}/{size}")) {
         response_headers.insert(header::CONTENT_RANGE, value);
     }
-    Ok((StatusCode::PARTIAL_CONTENT, response_headers, file_range_body(path, start, length)).into_response())
+    let body = object_body(state.hub.blobs(), &BlobKey::Xorb(xorb), reader, start, length)
+        .await
+        .map_err(|error| ApiError::new(error.into(), false))?;
+    Ok((StatusCode::PARTIAL_CONTENT, response_headers, body).into_response())
 }

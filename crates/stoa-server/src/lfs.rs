@@ -10,13 +10,13 @@ use axum::response::{IntoResponse, Response};
 use futures_util::TryStreamExt;
 use stoa_core::CoreError;
 use stoa_core::lfs::Sha256Oid;
-use stoa_core::lfs_batch::{BatchAction, LfsOperation, download_purpose, upload_purpose};
-use stoa_core::ports::{ByteStream, ObjectReader};
+use stoa_core::lfs_batch::{BatchAction, LfsOperation, direct_completion_purpose, download_purpose, upload_purpose};
+use stoa_core::ports::{BlobKey, ByteStream, DirectUpload};
 use stoa_types::wire::{LfsAction, LfsBatchRequest, LfsBatchResponse, LfsCompletion, LfsObjectAnswer, LfsObjectError};
 
 use crate::AppState;
 use crate::auth::Caller;
-use crate::body::file_range_body;
+use crate::body::object_body;
 use crate::endpoint::RepoRef;
 use crate::error::{ApiError, ApiResult};
 use crate::query::QueryParams;
@@ -101,7 +101,17 @@ pub(crate) async fn batch(
             BatchAction::Upload => {
                 let oid = parse_oid(&plan.oid)?;
                 let multipart = offers_multipart && plan.size > state.lfs.multipart_threshold_bytes;
-                let upload = if multipart {
+                let direct = match state.lfs.direct_uploads {
+                    true => {
+                        let part_size = multipart.then_some(state.lfs.multipart_chunk_bytes);
+                        state.hub.lfs_start_direct_upload(&repo, &oid, plan.size, part_size).await.map_err(fail)?
+                    }
+                    false => None,
+                };
+                let upload = if let Some(direct) = direct {
+                    uses_multipart |= matches!(direct, DirectUpload::Parts { .. });
+                    direct_action(&urls, &repo.id, &oid, plan.size, state.lfs.multipart_chunk_bytes, direct)
+                } else if multipart {
                     uses_multipart = true;
                     multipart_action(&urls, &repo.id, &oid, plan.size, state.lfs.multipart_chunk_bytes)
                 } else {
@@ -143,6 +153,63 @@ fn multipart_action(urls: &SignedUrls<'_>, repo_id: &str, oid: &Sha256Oid, size:
     }
     let href = urls.sign(&format!("/lfs/complete/{repo_id}/{oid}/{size}/{upload_key}"), &purpose);
     LfsAction { href, header, expires_in: None }
+}
+
+/// Upload action pointing straight at the object store; a multipart one completes through Stoa,
+/// which assembles and checks the parts.
+fn direct_action(
+    urls: &SignedUrls<'_>,
+    repo_id: &str,
+    oid: &Sha256Oid,
+    size: u64,
+    chunk: u64,
+    direct: DirectUpload,
+) -> LfsAction {
+    let expires_in = Some(urls.state.hub.settings().signed_url_ttl_seconds.unsigned_abs());
+    match direct {
+        DirectUpload::Single { url } => LfsAction { href: url, header: BTreeMap::new(), expires_in },
+        DirectUpload::Parts { upload_id, urls: part_urls } => {
+            let mut header = BTreeMap::new();
+            header.insert("chunk_size".to_owned(), chunk.to_string());
+            for (index, url) in part_urls.into_iter().enumerate() {
+                header.insert((index + 1).to_string(), url);
+            }
+            let encoded: String = form_urlencoded::byte_serialize(upload_id.as_bytes()).collect();
+            let purpose = direct_completion_purpose(repo_id, oid, size, &upload_id);
+            let path = format!("/lfs/complete-direct/{repo_id}/{oid}/{size}");
+            let signed = urls.sign(&path, &purpose);
+            LfsAction { href: format!("{signed}&upload_id={encoded}"), header, expires_in: None }
+        }
+    }
+}
+
+/// `POST` completing a direct multipart upload: `{"oid", "parts": [{"partNumber", "etag"}]}`,
+/// the ETags being those the object store answered for each part.
+pub(crate) async fn complete_direct_multipart(
+    State(state): State<AppState>,
+    Path((repo_id, oid, size)): Path<(String, String, u64)>,
+    RawQuery(query): RawQuery,
+    body: bytes::Bytes,
+) -> ApiResult<Response> {
+    let oid = parse_oid(&oid)?;
+    let upload_id = QueryParams::parse(query.as_deref()).get("upload_id").unwrap_or_default().to_owned();
+    check_signature(&state, query.as_deref(), &direct_completion_purpose(&repo_id, &oid, size, &upload_id))?;
+    let parts = completion_parts(&oid, &body)?;
+    state
+        .hub
+        .lfs_complete_direct_upload(&repo_id, &oid, size, &upload_id, &parts)
+        .await
+        .map_err(|error| ApiError::new(error, false))?;
+    Ok(lfs_json(StatusCode::OK, &serde_json::json!({"oid": oid.as_str(), "size": size})))
+}
+
+fn completion_parts(oid: &Sha256Oid, body: &[u8]) -> ApiResult<Vec<(u32, String)>> {
+    let completion: LfsCompletion = serde_json::from_slice(body)
+        .map_err(|error| ApiError::bad_request(format!("invalid completion body: {error}")))?;
+    if completion.oid != oid.as_str() {
+        return Err(ApiError::bad_request("the completion names another object"));
+    }
+    Ok(completion.parts.into_iter().map(|part| (part.part_number, part.etag)).collect())
 }
 
 /// `PUT` on a signed basic-upload URL: the raw bytes, no token.
@@ -189,12 +256,7 @@ pub(crate) async fn complete_multipart(
 ) -> ApiResult<Response> {
     let oid = parse_oid(&oid)?;
     check_signature(&state, query.as_deref(), &format!("lfs-part\n{repo_id}\n{oid}\n{size}\n{upload}"))?;
-    let completion: LfsCompletion = serde_json::from_slice(&body)
-        .map_err(|error| ApiError::bad_request(format!("invalid completion body: {error}")))?;
-    if completion.oid != oid.as_str() {
-        return Err(ApiError::bad_request("the completion names another object"));
-    }
-    let parts: Vec<(u32, String)> = completion.parts.into_iter().map(|part| (part.part_number, part.etag)).collect();
+    let parts = completion_parts(&oid, &body)?;
     state
         .hub
         .lfs_complete_parts(&repo_id, &upload, &oid, size, &parts)
@@ -215,7 +277,10 @@ pub(crate) async fn download_object(
     check_signature(&state, query.as_deref(), &download_purpose(&repo_id, &oid))?;
     let fail = |error: CoreError| ApiError::new(error, false);
     let (whole_file, size) = match state.hub.blobs().open(&oid).await {
-        Ok(ObjectReader::LocalFile { path, size }) => (Some(path), size),
+        Ok(reader) => {
+            let size = reader.size();
+            (Some(reader), size)
+        }
         Err(stoa_core::ports::StorageError::NotFound) => {
             let xet = state.hub.xet_file_by_repo_id(&repo_id, oid.as_str()).await.map_err(fail)?;
             let Some((_, size)) = xet else {
@@ -244,7 +309,9 @@ pub(crate) async fn download_object(
     }
     let body = match (method == Method::HEAD, whole_file) {
         (true, _) => Body::empty(),
-        (false, Some(path)) => file_range_body(path, start, length),
+        (false, Some(reader)) => object_body(state.hub.blobs(), &BlobKey::Lfs(oid.clone()), reader, start, length)
+            .await
+            .map_err(|error| fail(error.into()))?,
         (false, None) => {
             let (file_hash, _) = state
                 .hub

@@ -30,6 +30,9 @@ pub struct AppState {
     pub hub: Hub,
     pub public_url: Arc<PublicUrl>,
     pub lfs: LfsSettings,
+    /// Answer downloads of stored objects with a redirect to a presigned URL of the object
+    /// store (when it offers them) instead of streaming them through Stoa.
+    pub redirect_downloads: bool,
 }
 
 /// When the LFS batch answer offers multipart uploads (only to clients that ask for them).
@@ -37,11 +40,17 @@ pub struct AppState {
 pub struct LfsSettings {
     pub multipart_threshold_bytes: u64,
     pub multipart_chunk_bytes: u64,
+    /// Hand out presigned object-store URLs for uploads when the store offers them.
+    pub direct_uploads: bool,
 }
 
 impl Default for LfsSettings {
     fn default() -> Self {
-        Self { multipart_threshold_bytes: 5 * 1024 * 1024 * 1024, multipart_chunk_bytes: 512 * 1024 * 1024 }
+        Self {
+            multipart_threshold_bytes: 5 * 1024 * 1024 * 1024,
+            multipart_chunk_bytes: 512 * 1024 * 1024,
+            direct_uploads: true,
+        }
     }
 }
 
@@ -60,6 +69,7 @@ pub fn router(state: AppState) -> Router {
         .route("/lfs/objects/{repo_id}/{oid}/{size}", put(lfs::upload_object))
         .route("/lfs/parts/{repo_id}/{oid}/{size}/{upload}/{part}", put(lfs::upload_part))
         .route("/lfs/complete/{repo_id}/{oid}/{size}/{upload}", post(lfs::complete_multipart))
+        .route("/lfs/complete-direct/{repo_id}/{oid}/{size}", post(lfs::complete_direct_multipart))
         .route("/lfs/download/{repo_id}/{oid}", get(lfs::download_object).head(lfs::download_object))
         .nest("/xet", cas::routes())
         .route("/v1/telemetry", post(cas::telemetry))

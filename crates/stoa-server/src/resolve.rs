@@ -6,11 +6,11 @@ use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use stoa_core::CoreError;
-use stoa_core::ports::ObjectReader;
+use stoa_core::ports::{BlobKey, ObjectReader};
 
 use crate::AppState;
 use crate::auth::Caller;
-use crate::body::{XorbRun, file_range_body, xet_range_body};
+use crate::body::{RunSource, XorbRun, object_body, xet_range_body};
 use crate::endpoint::RepoRef;
 use crate::error::ApiResult;
 
@@ -107,8 +107,11 @@ pub(crate) async fn xet_bridge(
     let plan = hub.plan_file(file_hash, Some((start, Some(start + length - 1)))).await?;
     let mut runs = Vec::with_capacity(plan.plan.terms.len());
     for term in &plan.plan.terms {
-        let ObjectReader::LocalFile { path, .. } = hub.blobs().open_xorb(&term.xorb).await?;
-        runs.push(XorbRun { path, start: term.byte_start, end: term.byte_end });
+        let source = match hub.blobs().open_xorb(&term.xorb).await? {
+            ObjectReader::LocalFile { path, .. } => RunSource::File(path),
+            ObjectReader::Remote { .. } => RunSource::Remote(hub.blobs().clone(), term.xorb),
+        };
+        runs.push(XorbRun { source, start: term.byte_start, end: term.byte_end });
     }
     Ok(xet_range_body(runs, plan.plan.offset_into_first_range, length))
 }
@@ -195,24 +198,63 @@ pub(crate) async fn resolve(
     };
     response_headers.insert(header::CONTENT_LENGTH, header_value(&length.to_string()));
 
-    let body = if method == Method::HEAD {
-        Body::empty()
-    } else if let Some(info) = &entry.lfs {
-        // One lookup: the whole object if it was stored as one, else the Xet reconstruction.
-        match (hub.blobs().open(&info.pointer.oid).await, &xet_file) {
-            (Ok(ObjectReader::LocalFile { path, .. }), _) => file_range_body(path, start, length),
-            (Err(stoa_core::ports::StorageError::NotFound), Some(file_hash)) => {
-                xet_bridge(hub, file_hash, start, length).await.map_err(fail)?
+    let body = match &entry.lfs {
+        Some(info) => {
+            let key = BlobKey::Lfs(info.pointer.oid.clone());
+            // Stored whole unless only Xet has it; then the bridge rebuilds it.
+            let whole = match (xet_file.is_some(), state.redirect_downloads) {
+                (false, true) => None,
+                _ => match hub.blobs().open(&info.pointer.oid).await {
+                    Ok(reader) => Some(reader),
+                    Err(stoa_core::ports::StorageError::NotFound) if xet_file.is_some() => None,
+                    Err(error) => return Err(fail(error.into())),
+                },
+            };
+            if state.redirect_downloads
+                && (whole.is_some() || xet_file.is_none())
+                && let Some(location) =
+                    hub.blobs().presigned_get(&key, redirect_ttl(state)).await.map_err(|error| fail(error.into()))?
+            {
+                return Ok(redirect(response_headers, &location));
             }
-            (Err(error), _) => return Err(fail(error.into())),
+            match (method == Method::HEAD, whole, &xet_file) {
+                (true, _, _) => Body::empty(),
+                (false, Some(reader), _) => {
+                    object_body(hub.blobs(), &key, reader, start, length).await.map_err(|error| fail(error.into()))?
+                }
+                (false, None, Some(file_hash)) => xet_bridge(hub, file_hash, start, length).await.map_err(fail)?,
+                (false, None, None) => {
+                    let reader = hub.blobs().open(&info.pointer.oid).await.map_err(|error| fail(error.into()))?;
+                    object_body(hub.blobs(), &key, reader, start, length).await.map_err(|error| fail(error.into()))?
+                }
+            }
         }
-    } else {
-        let bytes = hub.read_git_blob(&repo, &entry.oid).await.map_err(fail)?;
-        let start = usize::try_from(start).unwrap_or(usize::MAX).min(bytes.len());
-        let end = usize::try_from(start as u64 + length).unwrap_or(usize::MAX).min(bytes.len());
-        Body::from(bytes[start..end].to_vec())
+        None if method == Method::HEAD => Body::empty(),
+        None => {
+            let bytes = hub.read_git_blob(&repo, &entry.oid).await.map_err(fail)?;
+            let start = usize::try_from(start).unwrap_or(usize::MAX).min(bytes.len());
+            let end = usize::try_from(start as u64 + length).unwrap_or(usize::MAX).min(bytes.len());
+            Body::from(bytes[start..end].to_vec())
+        }
     };
     Ok((status, response_headers, body).into_response())
+}
+
+/// How long a redirect's presigned URL stays valid: long enough for a slow multi-GB download
+/// to start and resume.
+fn redirect_ttl(state: &AppState) -> std::time::Duration {
+    std::time::Duration::from_secs(state.hub.settings().signed_url_ttl_seconds.unsigned_abs())
+}
+
+/// `302` to the object store, keeping the metadata headers: huggingface_hub reads the size and
+/// ETag from the redirect itself (`X-Linked-Size`, `X-Linked-Etag`) and drops its token when
+/// following it to another origin.
+fn redirect(mut headers: HeaderMap, location: &str) -> Response {
+    headers.remove(header::CONTENT_RANGE);
+    headers.remove(header::CONTENT_TYPE);
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
+    headers.insert(header::LOCATION, header_value(location));
+    (StatusCode::FOUND, headers).into_response()
 }
 
 #[cfg(test)]

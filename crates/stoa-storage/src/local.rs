@@ -9,11 +9,12 @@ use std::path::{Path, PathBuf};
 use async_trait::async_trait;
 use sha2::{Digest, Sha256};
 use stoa_core::lfs::Sha256Oid;
-use stoa_core::ports::{BlobStore, ByteStream, ObjectReader, StorageError};
+use stoa_core::ports::{BlobKey, BlobStore, ByteStream, ObjectReader, StorageError};
 use stoa_xet::XetHash;
 use tempfile::NamedTempFile;
 
 use crate::pipeline::receive_into;
+use crate::verify::{check_digest, checked_parts};
 
 #[derive(Debug, Clone)]
 pub struct LocalBlobStore {
@@ -76,17 +77,6 @@ fn publish(temp: tempfile::TempPath, target: &Path) -> io::Result<()> {
     File::open(parent)?.sync_all()
 }
 
-fn check_digest(oid: &Sha256Oid, expected_size: u64, size: u64, digest: &[u8]) -> Result<(), StorageError> {
-    if size != expected_size {
-        return Err(StorageError::Rejected(format!("size mismatch: received {size} bytes, expected {expected_size}")));
-    }
-    let actual = hex::encode(digest);
-    if actual != oid.as_str() {
-        return Err(StorageError::Rejected(format!("sha256 mismatch: received {actual}, expected {oid}")));
-    }
-    Ok(())
-}
-
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, StorageError> + Send + 'static,
 ) -> Result<T, StorageError> {
@@ -131,6 +121,20 @@ impl BlobStore for LocalBlobStore {
         }
     }
 
+    async fn read_range(&self, key: &BlobKey, start: u64, length: u64) -> Result<ByteStream, StorageError> {
+        use tokio::io::{AsyncReadExt, AsyncSeekExt};
+        let path = match key {
+            BlobKey::Lfs(oid) => self.object_path(oid),
+            BlobKey::Xorb(hash) => self.xorb_path(hash),
+        };
+        let mut file = match tokio::fs::File::open(&path).await {
+            Err(error) if error.kind() == io::ErrorKind::NotFound => return Err(StorageError::NotFound),
+            opened => opened?,
+        };
+        file.seek(io::SeekFrom::Start(start)).await?;
+        Ok(Box::pin(tokio_util::io::ReaderStream::with_capacity(file.take(length), 256 * 1024)))
+    }
+
     async fn put_part(&self, upload_key: &str, part_number: u32, body: ByteStream) -> Result<String, StorageError> {
         let folder = self.parts_dir(upload_key)?;
         tokio::fs::create_dir_all(&folder).await?;
@@ -156,14 +160,7 @@ impl BlobStore for LocalBlobStore {
     ) -> Result<(), StorageError> {
         let folder = self.parts_dir(upload_key)?;
         let mut files = Vec::with_capacity(parts.len());
-        for (index, (number, etag)) in parts.iter().enumerate() {
-            if *number as usize != index + 1 {
-                return Err(StorageError::Rejected("parts must be numbered 1, 2, 3, ... in order".to_owned()));
-            }
-            let etag = etag.trim_matches('"');
-            if !etag.bytes().all(|b| b.is_ascii_hexdigit()) {
-                return Err(StorageError::Rejected(format!("part {number}: invalid etag")));
-            }
+        for (number, etag) in checked_parts(parts)? {
             files.push(folder.join(format!("{number}.{etag}")));
         }
         let temp = self.temp_file()?;

@@ -2,21 +2,21 @@
 //! and while it runs (SQLite in WAL mode allows both).
 
 use anyhow::{Context as _, bail};
-use stoa_core::ports::{MetaStore, NewUser, TokenRecord, TokenRole};
+use stoa_core::ports::{NewUser, TokenRecord, TokenRole};
 use stoa_core::tokens::{generate_token, hash_token, new_object_id};
-use stoa_db::SqliteStore;
 use stoa_types::RepoId;
 
+use crate::backends::{Blobs, Meta};
 use crate::cli::{
     AdminCommand, DataArgs, TokenCommand, TokenCreateArgs, UserCommand, UserCreateArgs, XetCommand, XetGcArgs,
 };
 use crate::config::{FileConfig, data_dir};
 
-async fn open_store(data: &DataArgs) -> anyhow::Result<SqliteStore> {
+async fn open_store(data: &DataArgs) -> anyhow::Result<Meta> {
     let file = FileConfig::load(data.config.as_deref())?;
     let dir = data_dir(data.data_dir.as_deref(), &file);
     std::fs::create_dir_all(&dir).with_context(|| format!("creating data dir {}", dir.display()))?;
-    Ok(SqliteStore::open(&dir.join("stoa.db")).await?)
+    Meta::open(&dir, &file).await
 }
 
 pub(crate) async fn run(command: AdminCommand) -> anyhow::Result<()> {
@@ -32,10 +32,10 @@ async fn xet_gc(args: XetGcArgs) -> anyhow::Result<()> {
     let dir = data_dir(args.data.data_dir.as_deref(), &file);
     let store = open_store(&args.data).await?;
     // Attach without the start-up cleanup: a running server's temp files must stay.
-    let blobs = stoa_storage::LocalBlobStore::attach(&dir.join("lfs"));
+    let blobs = Blobs::open(&dir, &file, false)?;
     let report = stoa_core::xet::collect_garbage(
-        &store,
-        &blobs,
+        store.as_dyn(),
+        blobs.store.as_ref(),
         stoa_types::time::now_unix(),
         args.grace_hours * 3600,
         args.grant_days * 86_400,
@@ -67,7 +67,7 @@ async fn create_user(args: UserCreateArgs) -> anyhow::Result<()> {
     let fullname = args.fullname.unwrap_or_else(|| args.name.clone());
     let user = NewUser { name: args.name.clone(), fullname, email: args.email };
     let now = stoa_types::time::now_unix();
-    match store.create_user(user, new_object_id(), now).await {
+    match store.as_dyn().create_user(user, new_object_id(), now).await {
         Ok(user) => println!("created user {}", user.name),
         Err(stoa_core::ports::StoreError::AlreadyExists) => {
             bail!("a user named '{}' already exists", args.name)
@@ -80,7 +80,7 @@ async fn create_user(args: UserCreateArgs) -> anyhow::Result<()> {
 
 async fn create_token(args: TokenCreateArgs) -> anyhow::Result<()> {
     let store = open_store(&args.data).await?;
-    let Some(user) = store.user_by_name(&args.user).await? else {
+    let Some(user) = store.as_dyn().user_by_name(&args.user).await? else {
         bail!("no user named '{}'", args.user);
     };
     let role = TokenRole::parse(&args.role).context("role must be read or write")?;
@@ -98,7 +98,7 @@ async fn create_token(args: TokenCreateArgs) -> anyhow::Result<()> {
         role,
         created_at: stoa_types::time::now_unix(),
     };
-    match store.create_token(&record, &hash_token(&secret)).await {
+    match store.as_dyn().create_token(&record, &hash_token(&secret)).await {
         Ok(()) => println!("{secret}"),
         Err(stoa_core::ports::StoreError::AlreadyExists) => {
             bail!("this token value is already registered")

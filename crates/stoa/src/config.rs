@@ -18,6 +18,30 @@ pub(crate) struct FileConfig {
     pub(crate) xet_token_ttl_seconds: Option<i64>,
     pub(crate) lfs_multipart_threshold_bytes: Option<u64>,
     pub(crate) lfs_multipart_chunk_bytes: Option<u64>,
+    /// PostgreSQL instead of the embedded SQLite file (several nodes share one database).
+    pub(crate) database_url: Option<String>,
+    /// A file holding the database URL, so the password stays out of the config.
+    pub(crate) database_url_file: Option<PathBuf>,
+    /// S3-compatible object storage instead of the data dir, for LFS objects and xorbs.
+    pub(crate) s3: Option<S3Config>,
+}
+
+/// The `[s3]` section.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct S3Config {
+    pub(crate) endpoint: Option<String>,
+    pub(crate) region: Option<String>,
+    pub(crate) bucket: Option<String>,
+    pub(crate) access_key_id: Option<String>,
+    pub(crate) secret_access_key: Option<String>,
+    pub(crate) secret_access_key_file: Option<PathBuf>,
+    pub(crate) prefix: Option<String>,
+    pub(crate) virtual_hosted_style: Option<bool>,
+    /// `redirect` (default): downloads answer with a presigned URL; `proxy`: Stoa streams them.
+    pub(crate) downloads: Option<String>,
+    /// Hand clients presigned upload URLs (default true).
+    pub(crate) direct_uploads: Option<bool>,
 }
 
 impl FileConfig {
@@ -38,6 +62,26 @@ pub(crate) fn env_number<T: std::str::FromStr>(name: &str) -> anyhow::Result<Opt
     match std::env::var(name) {
         Ok(text) => text.trim().parse().map(Some).map_err(|_| anyhow::anyhow!("{name} must be a number, got '{text}'")),
         Err(_) => Ok(None),
+    }
+}
+
+/// A string setting: `STOA_<NAME>` wins over the file; `STOA_<NAME>_FILE` or the file's
+/// `*_file` key name a file whose content (trimmed) is the value, for secrets.
+pub(crate) fn env_or_file(
+    name: &str,
+    from_file: Option<&String>,
+    secret_file: Option<&PathBuf>,
+) -> anyhow::Result<Option<String>> {
+    if let Ok(value) = std::env::var(format!("STOA_{name}")) {
+        return Ok(Some(value));
+    }
+    let file = std::env::var_os(format!("STOA_{name}_FILE")).map(PathBuf::from).or_else(|| secret_file.cloned());
+    match file {
+        Some(path) => {
+            let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+            Ok(Some(text.trim().to_owned()))
+        }
+        None => Ok(from_file.cloned()),
     }
 }
 

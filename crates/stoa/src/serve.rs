@@ -5,16 +5,16 @@ use std::fs;
 use std::io::Write as _;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use stoa_core::signing::UrlSigner;
 use stoa_core::{Hub, HubSettings};
-use stoa_db::SqliteStore;
 use stoa_git::GixStore;
 use stoa_server::{AppState, LfsSettings, PublicUrl};
-use stoa_storage::LocalBlobStore;
 use tracing_subscriber::EnvFilter;
 
+use crate::backends::{Blobs, Meta};
 use crate::cli::ServeArgs;
 use crate::config::{DEFAULT_LISTEN, FileConfig, data_dir, env_number};
 
@@ -43,6 +43,14 @@ fn tempfile_in(dir: &Path) -> anyhow::Result<(std::path::PathBuf, fs::File)> {
     Ok((path, file))
 }
 
+/// How often a node looks for due background jobs.
+const JOBS_EVERY_SECONDS: u64 = 30;
+
+/// Names the node in job claims (for operators reading the queue).
+fn hostname() -> String {
+    fs::read_to_string("/etc/hostname").map(|name| name.trim().to_owned()).unwrap_or_else(|_| "node".to_owned())
+}
+
 async fn shutdown_signal() {
     let interrupt = tokio::signal::ctrl_c();
     let mut terminate =
@@ -64,8 +72,8 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let file = FileConfig::load(args.data.config.as_deref())?;
     let dir = data_dir(args.data.data_dir.as_deref(), &file);
     fs::create_dir_all(&dir).with_context(|| format!("creating data dir {}", dir.display()))?;
-    let listen = args.listen.or(file.listen).unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
-    let public_url = args.public_url.or(file.public_url).unwrap_or_else(|| format!("http://{listen}"));
+    let listen = args.listen.or_else(|| file.listen.clone()).unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
+    let public_url = args.public_url.or_else(|| file.public_url.clone()).unwrap_or_else(|| format!("http://{listen}"));
 
     let defaults = HubSettings::default();
     let settings = HubSettings {
@@ -88,21 +96,38 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
             .or(file.lfs_multipart_chunk_bytes)
             .unwrap_or(lfs_defaults.multipart_chunk_bytes)
             .max(1024 * 1024),
+        direct_uploads: false,
     };
 
-    let meta = SqliteStore::open(&dir.join("stoa.db")).await?;
+    let meta = Meta::open(&dir, &file).await?;
     let git = GixStore::open(&dir.join("git")).context("opening git store")?;
-    let blobs = LocalBlobStore::open(&dir.join("lfs")).context("opening object store")?;
+    let blobs = Blobs::open(&dir, &file, true)?;
+    let lfs = LfsSettings { direct_uploads: blobs.direct_uploads, ..lfs };
     let signer = UrlSigner::new(signing_key(&dir)?);
-    let hub = Hub::new(Arc::new(meta), Arc::new(git), Arc::new(blobs), signer, settings);
+    let hub = Hub::new(meta.shared(), Arc::new(git), blobs.store, signer, settings);
     let recovered = hub.recover_commit_intents().await?;
     if recovered > 0 {
         tracing::info!(commits = recovered, "finished commits interrupted by a previous shutdown");
     }
 
     let listener = tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("binding {listen}"))?;
-    tracing::info!(listen = %listener.local_addr()?, public_url = %public_url, data_dir = %dir.display(), "stoa is serving");
-    let state = AppState { hub, public_url: Arc::new(PublicUrl::new(&public_url)), lfs };
+    let local_addr = listener.local_addr()?;
+    tracing::info!(listen = %local_addr, public_url = %public_url, data_dir = %dir.display(), "stoa is serving");
+    let (stop_jobs, jobs_stopped) = tokio::sync::watch::channel(false);
+    let worker = format!("{}:{local_addr}:{}", hostname(), std::process::id());
+    let jobs_hub = hub.clone();
+    let jobs = tokio::spawn(async move {
+        jobs_hub.run_background_jobs(worker, Duration::from_secs(JOBS_EVERY_SECONDS), jobs_stopped).await;
+    });
+    let state = AppState {
+        hub,
+        public_url: Arc::new(PublicUrl::new(&public_url)),
+        lfs,
+        redirect_downloads: blobs.redirect_downloads,
+    };
     stoa_server::serve(listener, state, shutdown_signal()).await?;
+    let _ = stop_jobs.send(true);
+    let _ = jobs.await;
+    meta.close().await;
     Ok(())
 }

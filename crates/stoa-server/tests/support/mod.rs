@@ -57,8 +57,13 @@ impl TestApp {
         let git = Arc::new(GixStore::open(&dir.path().join("git")).expect("git store opens"));
         let blobs = Arc::new(LocalBlobStore::open(&dir.path().join("lfs")).expect("blob store opens"));
         let hub = Hub::new(meta.clone(), git, blobs, UrlSigner::new(b"test-key".to_vec()), settings);
-        let lfs = LfsSettings { multipart_threshold_bytes: 1024 * 1024, multipart_chunk_bytes: 1024 * 1024 };
-        let state = AppState { hub: hub.clone(), public_url: Arc::new(PublicUrl::new(BASE)), lfs };
+        let lfs = LfsSettings {
+            multipart_threshold_bytes: 1024 * 1024,
+            multipart_chunk_bytes: 1024 * 1024,
+            direct_uploads: false,
+        };
+        let state =
+            AppState { hub: hub.clone(), public_url: Arc::new(PublicUrl::new(BASE)), lfs, redirect_downloads: false };
         Self { router: stoa_server::router(state), hub, meta, _dir: dir }
     }
 

@@ -1,0 +1,79 @@
+//! How lists are flattened into text columns, shared by every backend so that rows mean the
+//! same thing whichever database holds them (and can be copied from one to the other).
+
+/// Separates tags: a control character (unit separator) that card tags do not contain in practice.
+pub(crate) const TAG_SEPARATOR: char = '\u{1f}';
+
+/// The current day number, for the rolling 30-day download window.
+pub(crate) fn today() -> i64 {
+    stoa_types::time::now_unix().div_euclid(86_400)
+}
+
+/// Escapes `%`, `_` and `\` for a `LIKE ... ESCAPE '\'` pattern matching `term` anywhere.
+pub(crate) fn like_pattern(term: &str) -> String {
+    let mut pattern = String::from("%");
+    for character in term.to_lowercase().chars() {
+        if matches!(character, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(character);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// A repo's tags as the listing query aggregates them (`None` when it has none).
+pub(crate) fn repo_tags(text: Option<String>) -> Vec<String> {
+    text.filter(|text| !text.is_empty())
+        .map(|text| text.split(TAG_SEPARATOR).map(str::to_owned).collect())
+        .unwrap_or_default()
+}
+
+pub(crate) fn encode_intent_tags(tags: Option<&Vec<String>>) -> Option<String> {
+    tags.map(|tags| tags.join(&TAG_SEPARATOR.to_string()))
+}
+
+pub(crate) fn decode_intent_tags(text: Option<String>) -> Option<Vec<String>> {
+    text.map(|text| text.split(TAG_SEPARATOR).filter(|tag| !tag.is_empty()).map(str::to_owned).collect())
+}
+
+pub(crate) fn encode_oids(oids: &[String]) -> String {
+    oids.join(",")
+}
+
+pub(crate) fn decode_oids(text: &str) -> Vec<String> {
+    text.split(',').filter(|oid| !oid.is_empty()).map(str::to_owned).collect()
+}
+
+/// `sha256:file_hash` pairs, comma-separated.
+pub(crate) fn encode_xet_files(pairs: &[(String, String)]) -> String {
+    pairs.iter().map(|(sha, file)| format!("{sha}:{file}")).collect::<Vec<_>>().join(",")
+}
+
+pub(crate) fn decode_xet_files(text: Option<String>) -> Vec<(String, String)> {
+    text.unwrap_or_default()
+        .split(',')
+        .filter_map(|pair| pair.split_once(':'))
+        .map(|(sha, file)| (sha.to_owned(), file.to_owned()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_patterns_escape_wildcards() {
+        assert_eq!(like_pattern("Bert_%"), "%bert\\_\\%%");
+    }
+
+    #[test]
+    fn intent_lists_round_trip() {
+        let tags = vec!["a b".to_owned(), "c".to_owned()];
+        assert_eq!(decode_intent_tags(encode_intent_tags(Some(&tags))), Some(tags));
+        assert_eq!(decode_intent_tags(encode_intent_tags(Some(&Vec::new()))), Some(Vec::new()));
+        assert_eq!(decode_oids(&encode_oids(&[])), Vec::<String>::new());
+        let pairs = vec![("s1".to_owned(), "f1".to_owned()), ("s2".to_owned(), "f2".to_owned())];
+        assert_eq!(decode_xet_files(Some(encode_xet_files(&pairs))), pairs);
+    }
+}
