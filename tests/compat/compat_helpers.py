@@ -204,5 +204,36 @@ def fetch(url: str, *, token: str | None = None, headers: dict[str, str] | None 
     return curl("GET", location, token=token if same_origin else None, headers=headers)
 
 
+def s3_bytes_under(prefix: str) -> int:
+    """Total size of the objects under `prefix` in the scale-out runs' bucket (ListObjectsV2,
+    signed by curl), whatever the S3 server."""
+    import urllib.parse
+    import xml.etree.ElementTree as ET
+
+    endpoint, bucket = os.environ["STOA_S3_ENDPOINT"], os.environ["STOA_S3_BUCKET"]
+    user = f"{os.environ['STOA_S3_ACCESS_KEY_ID']}:{os.environ['STOA_S3_SECRET_ACCESS_KEY']}"
+    total, token = 0, None
+    while True:
+        query = {"list-type": "2", "prefix": prefix}
+        if token:
+            query["continuation-token"] = token
+        url = f"{endpoint}/{bucket}?{urllib.parse.urlencode(query)}"
+        proc = subprocess.run(
+            ["curl", "-sS", "--fail-with-body", "--aws-sigv4", f"aws:amz:{os.environ['STOA_S3_REGION']}:s3",
+             "--user", user, "-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD", url],
+            capture_output=True, timeout=60,
+        )
+        if proc.returncode != 0:
+            raise AssertionError(f"listing {prefix} failed: {proc.stdout[:500]!r} {proc.stderr[:500]!r}")
+        root = ET.fromstring(proc.stdout)
+        strip = lambda tag: tag.rsplit("}", 1)[-1]  # noqa: E731 - namespace-agnostic
+        for element in root.iter():
+            if strip(element.tag) == "Size":
+                total += int(element.text or 0)
+        token = next((e.text for e in root.iter() if strip(e.tag) == "NextContinuationToken"), None)
+        if not token:
+            return total
+
+
 def ndjson(*lines: dict) -> bytes:
     return b"".join(json.dumps(line).encode("utf-8") + b"\n" for line in lines)

@@ -16,7 +16,16 @@ from pathlib import Path
 
 import pytest
 
-from compat_helpers import HEX40, curl, git_blob_sha1, sha256_bytes, sha256_file, wait_until, write_random_file
+from compat_helpers import (
+    HEX40,
+    curl,
+    git_blob_sha1,
+    s3_bytes_under,
+    sha256_bytes,
+    sha256_file,
+    wait_until,
+    write_random_file,
+)
 
 
 def _files_under(root: Path) -> dict[str, bytes]:
@@ -604,9 +613,7 @@ def test_xet_upload_and_download(api_alice, api_anon, new_repo, tmp_path, stoa):
 def _stored_xorb_bytes(stoa) -> int:
     root = Path(stoa.data_dir) / "lfs" / "xorbs"
     if os.environ.get("STOA_S3_BUCKET"):
-        # The test S3 server (scripts/s3.sh: s3s-fs) keeps each object as a file.
-        s3_dir = os.environ["STOA_TEST_S3_DIR"]
-        root = Path(s3_dir) / "root" / os.environ["STOA_S3_BUCKET"] / os.environ["STOA_S3_PREFIX"] / "xet" / "xorbs"
+        return s3_bytes_under(f"{os.environ['STOA_S3_PREFIX']}/xet/xorbs/")
     return sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
 
 

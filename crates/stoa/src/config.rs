@@ -110,5 +110,21 @@ mod tests {
     fn example_config_is_valid() {
         let text = include_str!("../../../config/stoa.example.toml");
         toml::from_str::<FileConfig>(text).expect("the documented example parses");
+        // The optional scale-out keys are shown commented out: they must parse once uncommented.
+        let uncommented: String = text
+            .lines()
+            .map(|line| match line.strip_prefix("# ") {
+                Some(rest) if rest == "[s3]" || rest.split_once(" = ").is_some_and(|(key, _)| !key.contains(' ')) => {
+                    rest
+                }
+                _ => line,
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let config = toml::from_str::<FileConfig>(&uncommented).expect("the scale-out example parses");
+        let s3 = config.s3.expect("an [s3] section");
+        assert_eq!(s3.bucket.as_deref(), Some("stoa"));
+        assert_eq!(s3.downloads.as_deref(), Some("redirect"));
+        assert!(config.database_url.is_some() && config.database_url_file.is_some());
     }
 }
