@@ -252,11 +252,12 @@ impl Hub {
             self.meta.record_commit_intent(&intent).await?;
             let repo_id = repo.id.clone();
             let (ref_name, expected, target) = (branch_ref.clone(), head.clone(), new_commit.clone());
-            let moved = self.blocking(move |git| match git.update_ref(&repo_id, &ref_name, &expected, &target) {
-                Ok(()) => Ok(true),
-                Err(GitError::HeadMoved) => Ok(false),
-                Err(other) => Err(other.into()),
-            });
+            let moved =
+                self.blocking(move |git| match git.update_ref(&repo_id, &ref_name, Some(&expected), Some(&target)) {
+                    Ok(()) => Ok(true),
+                    Err(GitError::HeadMoved) => Ok(false),
+                    Err(other) => Err(other.into()),
+                });
             let outcome = match moved.await {
                 Ok(true) => self.meta.apply_commit_intent(&intent).await.map(|()| true),
                 Ok(false) => self.meta.discard_commit_intent(&intent.id).await.map(|()| false),
@@ -485,7 +486,7 @@ impl Hub {
     }
 }
 
-fn readme_tags(bytes: &[u8]) -> Vec<String> {
+pub(crate) fn readme_tags(bytes: &[u8]) -> Vec<String> {
     let text = String::from_utf8_lossy(bytes);
     match card::parse_card_data(&text) {
         Ok(Some(card_data)) => card::derive_tags(&card_data),

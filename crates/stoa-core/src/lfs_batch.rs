@@ -53,6 +53,11 @@ fn direct_upload_key(repo_id: &str, oid: &Sha256Oid) -> String {
 }
 
 #[must_use]
+pub fn verify_purpose(repo_id: &str, oid: &Sha256Oid, size: u64) -> String {
+    format!("lfs-verify\n{repo_id}\n{oid}\n{size}")
+}
+
+#[must_use]
 pub fn download_purpose(repo_id: &str, oid: &Sha256Oid) -> String {
     format!("lfs-download\n{repo_id}\n{oid}")
 }
@@ -140,14 +145,20 @@ impl Hub {
     /// direct upload into the object store is checked and published here.
     pub async fn lfs_verify(&self, principal: &Principal, repo: &Repo, oid: &Sha256Oid, size: u64) -> CoreResult<bool> {
         principal.check_write(repo)?;
+        self.lfs_verify_signed(&repo.id, oid, size).await
+    }
+
+    /// The verify action through a signed URL (git-lfs sends no credentials there): the
+    /// signature stands for the writer the batch answer was made for.
+    pub async fn lfs_verify_signed(&self, repo_id: &str, oid: &Sha256Oid, size: u64) -> CoreResult<bool> {
         let stored = self.meta.lfs_object_size(oid).await?;
-        let linked = self.meta.repo_may_reference_lfs(&repo.id, oid).await?;
+        let linked = self.meta.repo_may_reference_lfs(repo_id, oid).await?;
         if linked && stored == Some(size) {
             return Ok(true);
         }
-        match self.blobs.finish_direct_upload(&direct_upload_key(&repo.id, oid), None, oid, size).await {
+        match self.blobs.finish_direct_upload(&direct_upload_key(repo_id, oid), None, oid, size).await {
             Ok(()) => {
-                self.record_upload(&repo.id, oid, size).await?;
+                self.record_upload(repo_id, oid, size).await?;
                 Ok(true)
             }
             Err(StorageError::NotFound) => Ok(false),

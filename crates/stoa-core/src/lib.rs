@@ -17,6 +17,7 @@ pub mod lfs;
 pub mod lfs_batch;
 pub mod ndjson;
 pub mod ports;
+pub mod push;
 pub mod repos;
 pub mod signing;
 pub mod tokens;

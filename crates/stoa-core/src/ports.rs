@@ -287,6 +287,15 @@ pub struct Signature {
     pub time: i64,
 }
 
+/// A blob brought by a push.
+#[derive(Debug, Clone)]
+pub struct PushedBlob {
+    pub path: String,
+    pub size: u64,
+    /// The content, for small blobs.
+    pub content: Option<Vec<u8>>,
+}
+
 /// A revision resolved to a commit.
 #[derive(Debug, Clone)]
 pub struct ResolvedRevision {
@@ -330,11 +339,28 @@ pub trait GitStore: Send + Sync + Debug {
         author: &Signature,
         message: &str,
     ) -> Result<Option<ObjectId>, GitError>;
-    /// Moves `ref_name` from `expected` to `new` atomically (compare-and-swap); fails with
-    /// [`GitError::HeadMoved`] if the ref no longer points at `expected`. The caller holds the
-    /// repo's ref lock ([`crate::coordination::Coordination::lock_repo_refs`]), so the store
-    /// may treat a leftover ref lock file as a dead writer's.
-    fn update_ref(&self, repo_id: &str, ref_name: &str, expected: &ObjectId, new: &ObjectId) -> Result<(), GitError>;
+    /// Moves `ref_name` from `expected` to `new` atomically (compare-and-swap); `None` as
+    /// `expected` creates the ref (it must not exist), `None` as `new` deletes it. Fails with
+    /// [`GitError::HeadMoved`] if the ref is not at `expected`. The caller holds the repo's ref
+    /// lock ([`crate::coordination::Coordination::lock_repo_refs`]), so the store may treat a
+    /// leftover ref lock file as a dead writer's.
+    fn update_ref(
+        &self,
+        repo_id: &str,
+        ref_name: &str,
+        expected: Option<&ObjectId>,
+        new: Option<&ObjectId>,
+    ) -> Result<(), GitError>;
+    /// Every branch, tag and `refs/pr/N`, with its target.
+    fn list_refs(&self, repo_id: &str) -> Result<Vec<(String, ObjectId)>, GitError>;
+    /// Adds the objects of a pack (as received from `git push`, possibly thin) to the repo,
+    /// without moving any ref.
+    fn ingest_pack(&self, repo_id: &str, pack: &std::path::Path) -> Result<(), GitError>;
+    /// The blobs reachable from `tip` and from no ref: what a push brings. Blobs up to
+    /// `read_up_to` bytes come with their content (to find LFS pointers).
+    fn new_blobs(&self, repo_id: &str, tip: &ObjectId, read_up_to: u64) -> Result<Vec<PushedBlob>, GitError>;
+    /// The bare repository's directory, for git's own wire protocol (served by spawning git).
+    fn transport_dir(&self, repo_id: &str) -> Result<PathBuf, GitError>;
     /// Current target of a full ref name.
     fn ref_target(&self, repo_id: &str, ref_name: &str) -> Result<Option<ObjectId>, GitError>;
     /// For each path, the newest commit in the first-parent history of `commit` that changed it

@@ -4,6 +4,7 @@
 //! compare-and-swap, so a killed process never leaves a ref to a missing object.
 
 mod read;
+mod transport;
 mod write;
 
 use std::collections::{HashMap, VecDeque};
@@ -164,8 +165,35 @@ impl stoa_core::ports::GitStore for GixStore {
         self.write_commit_objects(repo_id, parent, changes, author, message)
     }
 
-    fn update_ref(&self, repo_id: &str, ref_name: &str, expected: &ObjectId, new: &ObjectId) -> Result<(), GitError> {
+    fn update_ref(
+        &self,
+        repo_id: &str,
+        ref_name: &str,
+        expected: Option<&ObjectId>,
+        new: Option<&ObjectId>,
+    ) -> Result<(), GitError> {
         self.compare_and_swap_ref(repo_id, ref_name, expected, new)
+    }
+
+    fn list_refs(&self, repo_id: &str) -> Result<Vec<(String, ObjectId)>, GitError> {
+        self.all_refs(repo_id)
+    }
+
+    fn ingest_pack(&self, repo_id: &str, pack: &Path) -> Result<(), GitError> {
+        transport::index_pack(&self.repo_dir(repo_id)?, pack)
+    }
+
+    fn new_blobs(
+        &self,
+        repo_id: &str,
+        tip: &ObjectId,
+        read_up_to: u64,
+    ) -> Result<Vec<stoa_core::ports::PushedBlob>, GitError> {
+        transport::new_blobs(&self.repo_dir(repo_id)?, tip, read_up_to)
+    }
+
+    fn transport_dir(&self, repo_id: &str) -> Result<PathBuf, GitError> {
+        self.repo_dir(repo_id)
     }
 
     fn ref_target(&self, repo_id: &str, ref_name: &str) -> Result<Option<ObjectId>, GitError> {

@@ -137,16 +137,18 @@ impl GixStore {
         &self,
         repo_id: &str,
         ref_name: &str,
-        expected: &ObjectId,
-        new: &ObjectId,
+        expected: Option<&ObjectId>,
+        new: Option<&ObjectId>,
     ) -> Result<(), GitError> {
         let repo = self.repo(repo_id)?;
-        let edit = RefEdit::update(
-            full_name(ref_name)?,
-            Target::Object(to_gix(new)?),
-            PreviousValue::MustExistAndMatch(Target::Object(to_gix(expected)?)),
-            "commit",
-        );
+        let previous = match expected {
+            Some(expected) => PreviousValue::MustExistAndMatch(Target::Object(to_gix(expected)?)),
+            None => PreviousValue::MustNotExist,
+        };
+        let edit = match new {
+            Some(new) => RefEdit::update(full_name(ref_name)?, Target::Object(to_gix(new)?), previous, "push"),
+            None => RefEdit::delete(full_name(ref_name)?, previous),
+        };
         // The caller holds the repo's ref lock, so a lock file already there was left by a
         // writer that died mid-update (on any node): it is removed and the update tried again.
         let lock_file = self.repo_dir(repo_id)?.join(format!("{ref_name}.lock"));
@@ -162,7 +164,7 @@ impl GixStore {
             // first": the caller rebuilds on the new head.
             Err(error) => {
                 let current = self.read_ref(repo_id, ref_name)?;
-                if current.as_ref() == Some(expected) && !error.to_string().contains("lock") {
+                if current.as_ref() == expected && !error.to_string().contains("lock") {
                     Err(backend(error))
                 } else {
                     Err(GitError::HeadMoved)

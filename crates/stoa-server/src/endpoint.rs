@@ -38,6 +38,12 @@ pub(crate) enum Endpoint {
     LfsVerify { repo: RepoRef },
     /// `/{P}{id}.git/info/lfs/locks[/...]`; `verify` is the call git-lfs makes before a push.
     LfsLocks { repo: RepoRef, verify: bool },
+    /// `GET /{P}{id}[.git]/info/refs?service=git-upload-pack|git-receive-pack`.
+    GitInfoRefs { repo: RepoRef },
+    /// `POST /{P}{id}[.git]/git-upload-pack` (clone, fetch).
+    GitUploadPack { repo: RepoRef },
+    /// `POST /{P}{id}[.git]/git-receive-pack` (push).
+    GitReceivePack { repo: RepoRef },
 }
 
 const API_OPERATIONS: &[&str] =
@@ -150,6 +156,25 @@ fn parse_web(segments: &[&str]) -> Option<Endpoint> {
             ["locks", ..] => Some(Endpoint::LfsLocks { repo, verify: false }),
             _ => None,
         };
+    }
+    // Git smart HTTP: `<id>[.git]/info/refs`, `<id>[.git]/git-upload-pack`, `.../git-receive-pack`.
+    let git_tail = match segments {
+        [id @ .., "info", "refs"] => Some((id, "info/refs")),
+        [id @ .., "git-upload-pack"] => Some((id, "git-upload-pack")),
+        [id @ .., "git-receive-pack"] => Some((id, "git-receive-pack")),
+        _ => None,
+    };
+    if let Some((id_segments, tail)) = git_tail
+        && (1..=2).contains(&id_segments.len())
+    {
+        let id = id_segments.join("/");
+        let id = id.strip_suffix(".git").map_or_else(|| id.clone(), str::to_owned);
+        let repo = RepoRef { repo_type, id };
+        return Some(match tail {
+            "info/refs" => Endpoint::GitInfoRefs { repo },
+            "git-upload-pack" => Endpoint::GitUploadPack { repo },
+            _ => Endpoint::GitReceivePack { repo },
+        });
     }
     let (id, rest) = split_id(segments, |segment| segment == "resolve")?;
     let ["resolve", args @ ..] = rest else {

@@ -10,7 +10,9 @@ use axum::response::{IntoResponse, Response};
 use futures_util::TryStreamExt;
 use stoa_core::CoreError;
 use stoa_core::lfs::Sha256Oid;
-use stoa_core::lfs_batch::{BatchAction, LfsOperation, direct_completion_purpose, download_purpose, upload_purpose};
+use stoa_core::lfs_batch::{
+    BatchAction, LfsOperation, direct_completion_purpose, download_purpose, upload_purpose, verify_purpose,
+};
 use stoa_core::ports::{BlobKey, ByteStream, DirectUpload};
 use stoa_types::wire::{LfsAction, LfsBatchRequest, LfsBatchResponse, LfsCompletion, LfsObjectAnswer, LfsObjectError};
 
@@ -90,7 +92,6 @@ pub(crate) async fn batch(
     let ttl = state.hub.settings().signed_url_ttl_seconds;
     let urls = SignedUrls { state, expires: stoa_types::time::now_unix() + ttl };
     let offers_multipart = request.transfers.iter().any(|transfer| transfer == "multipart");
-    let lfs_base = format!("/{}{}.git/info/lfs", repo.repo_type.web_prefix(), repo.full_name());
     let mut uses_multipart = false;
     let mut answers = Vec::with_capacity(plans.len());
     for plan in plans {
@@ -120,8 +121,13 @@ pub(crate) async fn batch(
                     LfsAction { href, header: BTreeMap::new(), expires_in: Some(ttl.unsigned_abs()) }
                 };
                 actions.insert("upload", upload);
-                let verify_href = state.public_url.absolute(&format!("{lfs_base}/objects/verify"));
-                actions.insert("verify", LfsAction { href: verify_href, header: BTreeMap::new(), expires_in: None });
+                // Signed like the upload: git-lfs sends no credentials to action URLs.
+                let verify_path = format!("/lfs/verify/{}/{oid}/{}", repo.id, plan.size);
+                let verify_href = urls.sign(&verify_path, &verify_purpose(&repo.id, &oid, plan.size));
+                actions.insert(
+                    "verify",
+                    LfsAction { href: verify_href, header: BTreeMap::new(), expires_in: Some(ttl.unsigned_abs()) },
+                );
             }
             BatchAction::Download => {
                 let oid = parse_oid(&plan.oid)?;
@@ -323,6 +329,29 @@ pub(crate) async fn download_object(
         }
     };
     Ok((status, response_headers, body).into_response())
+}
+
+/// `POST` on a signed verify URL: is the object stored with this size? (A direct upload into
+/// the object store is checked and published here.)
+pub(crate) async fn verify_signed(
+    State(state): State<AppState>,
+    Path((repo_id, oid, size)): Path<(String, String, u64)>,
+    RawQuery(query): RawQuery,
+    body: bytes::Bytes,
+) -> ApiResult<Response> {
+    let oid = parse_oid(&oid)?;
+    check_signature(&state, query.as_deref(), &verify_purpose(&repo_id, &oid, size))?;
+    let object: stoa_types::wire::LfsObjectSpec = serde_json::from_slice(&body)
+        .map_err(|error| ApiError::bad_request(format!("invalid verify body: {error}")))?;
+    if object.oid != oid.as_str() || object.size != size {
+        return Err(ApiError::bad_request("the verify body names another object"));
+    }
+    let fail = |error: CoreError| ApiError::new(error, false);
+    if state.hub.lfs_verify_signed(&repo_id, &oid, size).await.map_err(fail)? {
+        Ok(lfs_json(StatusCode::OK, &serde_json::json!({"oid": object.oid, "size": size})))
+    } else {
+        Err(fail(CoreError::EntryNotFound(format!("object {oid} of {size} bytes was not uploaded"))))
+    }
 }
 
 /// `POST .../objects/verify` with the token: is the object stored with this size?

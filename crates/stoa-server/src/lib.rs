@@ -8,8 +8,10 @@ mod body;
 mod cas;
 mod endpoint;
 mod error;
+mod git_http;
 mod lfs;
 mod middleware;
+mod pktline;
 mod query;
 mod resolve;
 mod urls;
@@ -70,6 +72,7 @@ pub fn router(state: AppState) -> Router {
         .route("/lfs/parts/{repo_id}/{oid}/{size}/{upload}/{part}", put(lfs::upload_part))
         .route("/lfs/complete/{repo_id}/{oid}/{size}/{upload}", post(lfs::complete_multipart))
         .route("/lfs/complete-direct/{repo_id}/{oid}/{size}", post(lfs::complete_direct_multipart))
+        .route("/lfs/verify/{repo_id}/{oid}/{size}", post(lfs::verify_signed))
         .route("/lfs/download/{repo_id}/{oid}", get(lfs::download_object).head(lfs::download_object))
         .nest("/xet", cas::routes())
         .route("/v1/telemetry", post(cas::telemetry))

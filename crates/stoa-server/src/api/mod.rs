@@ -21,7 +21,7 @@ use crate::auth::Caller;
 use crate::endpoint::{self, Endpoint};
 use crate::error::{ApiError, ApiResult};
 use crate::query::QueryParams;
-use crate::{lfs, resolve};
+use crate::{git_http, lfs, resolve};
 
 /// JSON request bodies other than commits are small; this bounds what is buffered.
 const MAX_JSON_BODY: usize = 16 * 1024 * 1024;
@@ -97,6 +97,9 @@ async fn route(
         (Method::POST, Endpoint::LfsBatch { repo }) => lfs::batch(state, headers, repo, read_body(body).await?).await,
         (Method::POST, Endpoint::LfsVerify { repo }) => lfs::verify(state, headers, repo, read_body(body).await?).await,
         (_, Endpoint::LfsLocks { repo, verify }) => lfs::locks(state, headers, repo, method, verify).await,
+        (Method::GET, Endpoint::GitInfoRefs { repo }) => git_http::info_refs(state, headers, repo, &query).await,
+        (Method::POST, Endpoint::GitUploadPack { repo }) => git_http::upload_pack(state, headers, repo, body).await,
+        (Method::POST, Endpoint::GitReceivePack { repo }) => git_http::receive_pack(state, headers, repo, body).await,
         _ => Err(method_not_allowed()),
     }
 }
