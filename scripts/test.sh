@@ -25,6 +25,7 @@ fi
 
 # Throwaway PostgreSQL and S3 servers on loopback, stopped when this script ends.
 services=$(mktemp -d /tmp/stoa-test-services.XXXXXX)
+chmod 755 "$services" # PostgreSQL runs as its own user and must reach its data dir below
 stop_services() {
   scripts/postgres.sh stop "$services/pg" >/dev/null 2>&1 || true
   scripts/s3.sh stop "$services/s3" >/dev/null 2>&1 || true
@@ -32,8 +33,11 @@ stop_services() {
 }
 trap stop_services EXIT
 step "starting PostgreSQL and S3 for the tests"
-eval "$(scripts/postgres.sh "$services/pg")"
-eval "$(scripts/s3.sh "$services/s3")"
+# Assigned first so that a service that fails to start stops this script (set -e).
+pg_env=$(scripts/postgres.sh "$services/pg")
+s3_env=$(scripts/s3.sh "$services/s3")
+eval "$pg_env"
+eval "$s3_env"
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
