@@ -6,11 +6,8 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use stoa_core::lfs::Sha256Oid;
-use stoa_core::ports::{CommitIntent, MetaStore, NewRepo, NewUser, Repo, RepoQuery, StoreError, TokenRecord, User};
-use stoa_types::RepoType;
+use stoa_core::ports::StoreError;
 
 use crate::{backend, tolerant};
 
@@ -61,84 +58,5 @@ impl PgStore {
     pub async fn close(&self) {
         self.locks.close().await;
         self.pool.close().await;
-    }
-}
-
-#[async_trait]
-impl MetaStore for PgStore {
-    async fn create_user(&self, user: NewUser, id: String, now: i64) -> Result<User, StoreError> {
-        self.insert_user(user, id, now).await
-    }
-
-    async fn user_by_name(&self, name: &str) -> Result<Option<User>, StoreError> {
-        self.find_user_by_name(name).await
-    }
-
-    async fn user_by_id(&self, id: &str) -> Result<Option<User>, StoreError> {
-        self.find_user_by_id(id).await
-    }
-
-    async fn create_token(&self, record: &TokenRecord, secret_hash: &str) -> Result<(), StoreError> {
-        self.insert_token(record, secret_hash).await
-    }
-
-    async fn token_by_hash(&self, secret_hash: &str, now: i64) -> Result<Option<TokenRecord>, StoreError> {
-        self.find_token(secret_hash, now).await
-    }
-
-    async fn create_repo(&self, repo: &NewRepo) -> Result<(), StoreError> {
-        self.insert_repo(repo).await
-    }
-
-    async fn repo_by_name(&self, repo_type: RepoType, key: &str) -> Result<Option<Repo>, StoreError> {
-        self.find_repo(repo_type, key).await
-    }
-
-    async fn delete_repo(&self, repo_id: &str) -> Result<(), StoreError> {
-        self.remove_repo(repo_id).await
-    }
-
-    async fn list_repos(&self, query: &RepoQuery) -> Result<Vec<Repo>, StoreError> {
-        self.query_repos(query).await
-    }
-
-    async fn record_commit_intent(&self, intent: &CommitIntent) -> Result<(), StoreError> {
-        self.insert_intent(intent).await
-    }
-
-    async fn apply_commit_intent(&self, intent: &CommitIntent) -> Result<(), StoreError> {
-        self.apply_intent(intent).await
-    }
-
-    async fn discard_commit_intent(&self, intent_id: &str) -> Result<(), StoreError> {
-        self.remove_intent(intent_id).await
-    }
-
-    async fn pending_commit_intents(&self) -> Result<Vec<CommitIntent>, StoreError> {
-        self.list_intents().await
-    }
-
-    async fn record_lfs_object(&self, oid: &Sha256Oid, size: u64, now: i64) -> Result<(), StoreError> {
-        self.insert_lfs_object(oid, size, now).await
-    }
-
-    async fn lfs_object_size(&self, oid: &Sha256Oid) -> Result<Option<u64>, StoreError> {
-        self.find_lfs_object(oid).await
-    }
-
-    async fn repo_has_lfs_object(&self, repo_id: &str, oid: &Sha256Oid) -> Result<bool, StoreError> {
-        self.lfs_linked(repo_id, oid).await
-    }
-
-    async fn grant_lfs_upload(&self, repo_id: &str, oid: &Sha256Oid, now: i64) -> Result<(), StoreError> {
-        self.insert_lfs_grant(repo_id, oid, now).await
-    }
-
-    async fn repo_may_reference_lfs(&self, repo_id: &str, oid: &Sha256Oid) -> Result<bool, StoreError> {
-        self.lfs_referencable(repo_id, oid).await
-    }
-
-    async fn count_download(&self, repo_id: &str, day: i64) -> Result<(), StoreError> {
-        self.increment_downloads(repo_id, day).await
     }
 }
