@@ -90,7 +90,9 @@ pub(crate) async fn info_refs(
         Some("git-upload-pack") => Service::UploadPack,
         Some("git-receive-pack") => Service::ReceivePack,
         _ => {
-            return Err(ApiError::bad_request("only git's smart HTTP protocol is served: add ?service=git-upload-pack"));
+            return Err(ApiError::bad_request(
+                "only git's smart HTTP protocol is served: add ?service=git-upload-pack",
+            ));
         }
     };
     let (caller, repo) = authorize(state, headers, &repo_ref, service).await?;
