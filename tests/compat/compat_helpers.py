@@ -36,7 +36,7 @@ class StoaServer:
     log_path: Path
     xet_disabled: bool
     inline_max_bytes: int | None
-    tokens: dict[str, str] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict, repr=False)  # never in a failure report
     process: subprocess.Popen | None = None
 
     def admin(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -188,7 +188,8 @@ def curl(
         status, hdrs = _parse_header_blocks(proc.stdout.decode("latin-1"))
         body = body_path.read_bytes() if body_path.exists() else b""
     # Don't leak tokens into assertion messages.
-    shown = [("Authorization: Bearer ***" if c.startswith("Authorization: Bearer ") else c) for c in cmd]
+    shown = [(c.split(" ", 2)[0] + " " + c.split(" ", 2)[1] + " ***" if c.startswith("Authorization: ") else c)
+             for c in cmd]
     shown = [c if not c.startswith("/tmp/stoa-curl-") else "<file>" for c in shown]
     return HttpResponse(status=status, headers=hdrs, body=body, command=shown)
 
@@ -237,3 +238,119 @@ def s3_bytes_under(prefix: str) -> int:
 
 def ndjson(*lines: dict) -> bytes:
     return b"".join(json.dumps(line).encode("utf-8") + b"\n" for line in lines)
+
+
+# --------------------------------------------------------------------------------------------
+# The real `git` / `git-lfs` binaries, in a clean environment (test_git.py)
+# --------------------------------------------------------------------------------------------
+
+
+class Secret(str):
+    """A URL with credentials in it: used as a string, shown (repr, so in pytest's reports of
+    arguments and assertions) with the credentials masked."""
+
+    def __repr__(self) -> str:
+        return repr(re.sub(r"://[^/@]*@", "://***@", str.__str__(self)))
+
+
+@dataclass
+class GitResult:
+    args: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+    def describe(self) -> str:
+        return (
+            f"$ git {' '.join(self.args)}\n-> exit {self.returncode}\n"
+            f"--- stdout ---\n{self.stdout[-4000:]}\n--- stderr ---\n{self.stderr[-4000:]}"
+        )
+
+
+class GitCli:
+    """Runs `git` with HOME in a temp dir, no system config, no prompts, no inherited GIT_* or
+    credential settings. Every secret given is masked in the results (so in assertion messages).
+
+    The global config (in the temp HOME) has an identity and git-lfs's filters (`git lfs install
+    --skip-repo`), so a clone smudges LFS files and `git lfs track` works in any repo."""
+
+    def __init__(self, home: Path, secrets: Iterable[str] = ()):
+        self.home = Path(home)
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.secrets = [s for s in secrets if s]
+        self.env = {
+            "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
+            "HOME": str(self.home),
+            "XDG_CONFIG_HOME": str(self.home / ".config"),
+            "TMPDIR": os.environ.get("TMPDIR", "/tmp"),
+            "LANG": "C",
+            "LC_ALL": "C",
+            "GIT_TERMINAL_PROMPT": "0",
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "GIT_AUTHOR_NAME": "Stoa Compat",
+            "GIT_AUTHOR_EMAIL": "compat@example.com",
+            "GIT_COMMITTER_NAME": "Stoa Compat",
+            "GIT_COMMITTER_EMAIL": "compat@example.com",
+        }
+        self.run("config", "--global", "init.defaultBranch", "main")
+        self.run("config", "--global", "advice.detachedHead", "false")
+        # No "consider enabling lfs.<url-with-token>.locksverify" hint (it would print the URL).
+        self.run("config", "--global", "lfs.locksverify", "false")
+        self.run("lfs", "install", "--skip-repo")
+
+    def mask(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, "***")
+        return text
+
+    def run(
+        self,
+        *args: str | os.PathLike,
+        cwd: os.PathLike | str | None = None,
+        check: bool = True,
+        timeout: float = 180,
+        env: dict[str, str] | None = None,
+    ) -> GitResult:
+        __tracebackhide__ = True  # its frame's arguments would show the URLs
+        argv = [str(a) for a in args]
+        full_env = dict(self.env)
+        full_env.update(env or {})
+        try:
+            proc = subprocess.run(
+                ["git", *argv], cwd=cwd, env=full_env, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL
+            )
+        except subprocess.TimeoutExpired as error:
+            raise AssertionError(
+                f"git {self.mask(' '.join(argv))} did not finish within {timeout} s\n"
+                f"stderr so far: {self.mask((error.stderr or b'').decode(errors='replace'))[-4000:]}"
+            ) from None
+        result = GitResult(
+            args=[self.mask(a) for a in argv],
+            returncode=proc.returncode,
+            stdout=self.mask(proc.stdout.decode("utf-8", "replace")),
+            stderr=self.mask(proc.stderr.decode("utf-8", "replace")),
+        )
+        if check and proc.returncode != 0:
+            raise AssertionError(f"git command failed:\n{result.describe()}")
+        return result
+
+    def out(self, *args: str | os.PathLike, cwd: os.PathLike | str | None = None, **kwargs) -> str:
+        """stdout of a command that must succeed, stripped."""
+        __tracebackhide__ = True
+        return self.run(*args, cwd=cwd, **kwargs).stdout.strip()
+
+
+def tree_files(root: os.PathLike | str) -> dict[str, bytes]:
+    """Every file of a working tree (outside .git), by path relative to `root` with `/`."""
+    root = Path(root)
+    files = {}
+    for path in root.rglob("*"):
+        rel = path.relative_to(root)
+        if rel.parts[0] == ".git" or not path.is_file():
+            continue
+        files[rel.as_posix()] = path.read_bytes()
+    return files

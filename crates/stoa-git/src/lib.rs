@@ -50,7 +50,8 @@ impl GixStore {
     /// operations.
     pub fn open(root: &Path) -> std::io::Result<Self> {
         fs::create_dir_all(root)?;
-        let store = Self { root: root.to_owned(), open: Mutex::default() };
+        // Absolute, because git processes are started on repo paths from other directories.
+        let store = Self { root: fs::canonicalize(root)?, open: Mutex::default() };
         store.clean_interrupted()?;
         Ok(store)
     }

@@ -52,6 +52,11 @@ pub(crate) fn parse_commands(buffer: &[u8]) -> Result<Option<(PushCommands, usiz
         position += length;
         let line = std::str::from_utf8(data).map_err(|_| "push command is not UTF-8")?;
         let line = line.strip_suffix('\n').unwrap_or(line);
+        // A push from a shallow clone first lists its shallow boundaries: nothing to do with
+        // them here (the pack is completed from the repo, and the rules walk from each tip).
+        if line.starts_with("shallow ") {
+            continue;
+        }
         let (command, capabilities) = match line.split_once('\0') {
             Some((command, capabilities)) => (command, Some(capabilities)),
             None => (line, None),
@@ -82,6 +87,11 @@ mod tests {
         write(&mut request, format!("{} {new} refs/tags/v1\n", "0".repeat(40)).as_bytes());
         flush(&mut request);
         request.extend_from_slice(b"PACK...");
+        let mut shallow = Vec::new();
+        write(&mut shallow, format!("shallow {old}").as_bytes());
+        shallow.extend_from_slice(&request);
+        let (from_shallow, _) = parse_commands(&shallow).expect("valid").expect("complete");
+        assert_eq!(from_shallow.updates.len(), 2, "shallow lines are skipped");
         assert_eq!(parse_commands(&request[..10]), Ok(None));
         let (commands, used) = parse_commands(&request).expect("valid").expect("complete");
         assert_eq!(&request[used..], b"PACK...");
