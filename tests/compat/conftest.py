@@ -356,3 +356,13 @@ def lfs_mode(stoa, hf):
             pytrace=False,
         )
     return stoa
+
+
+@pytest.fixture
+def git(tmp_path, stoa):
+    """The real git (and git-lfs) in a clean environment (`GitCli`); the test's clones (up to
+    100 MB) are removed afterwards."""
+    from compat_helpers import GitCli
+
+    yield GitCli(tmp_path / "home", secrets=stoa.tokens.values())
+    shutil.rmtree(tmp_path, ignore_errors=True)

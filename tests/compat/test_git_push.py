@@ -1,4 +1,4 @@
-"""Git smart HTTP and git-lfs: the real `git` and `git-lfs` binaries against the server, checked
+"""Git smart HTTP, pushing side (push rules, git-lfs both ways, races with API commits): the real `git` and `git-lfs` binaries against the server, checked
 against what huggingface_hub sees (and the other way round).
 
 git runs in a clean environment (`GitCli`: HOME in the test's tmp dir, no system config, no
@@ -12,10 +12,7 @@ has one variant per upload path: `xet` in (a)/(c), `classic-lfs` (marked `lfs`) 
 
 from __future__ import annotations
 
-import base64
-import re
-import shutil
-import subprocess
+
 import threading
 import time
 from pathlib import Path
@@ -23,8 +20,6 @@ from pathlib import Path
 import pytest
 
 from compat_helpers import (
-    GitCli,
-    Secret,
     curl,
     sha256_bytes,
     sha256_file,
@@ -32,210 +27,18 @@ from compat_helpers import (
     unique_name,
     write_random_file,
 )
-
-MB = 1024 * 1024
-UPLOAD_PACK = "service=git-upload-pack"
-RECEIVE_PACK = "service=git-receive-pack"
-
-
-# ---------------------------------------------------------------------------------------------
-# helpers
-# ---------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def git(tmp_path, stoa):
-    """git in a clean environment; the test's clones (up to 100 MB) are removed afterwards."""
-    yield GitCli(tmp_path / "home", secrets=stoa.tokens.values())
-    shutil.rmtree(tmp_path, ignore_errors=True)
-
-
-def remote(stoa, path: str, token: str | None = None, user: str = "hf-user") -> str:
-    """`http://[user:token@]127.0.0.1:PORT/<path>`; `path` is `alice/x`, `datasets/alice/x`, ..."""
-    if token is None:
-        return f"{stoa.url}/{path}"
-    return Secret(f"{stoa.url}/{path}".replace("://", f"://{user}:{token}@", 1))
-
-
-def basic(token: str, user: str = "git") -> dict[str, str]:
-    """The Authorization header git sends (curl's own -u would show up in the command line)."""
-    return {"Authorization": "Basic " + base64.b64encode(f"{user}:{token}".encode()).decode()}
-
-
-def commit_all(git: GitCli, work: Path, message: str) -> str:
-    git.run("add", "-A", cwd=work)
-    git.run("commit", "-q", "-m", message, cwd=work)
-    return git.out("rev-parse", "HEAD", cwd=work)
-
-
-def expected_tree(api, repo_id: str, repo_type: str | None = None, revision: str | None = None) -> dict[str, bytes]:
-    """Every file of the repo, with its bytes, as huggingface_hub downloads them."""
-    files = {}
-    for path in api.list_repo_files(repo_id, repo_type=repo_type, revision=revision):
-        local = api.hf_hub_download(repo_id, path, repo_type=repo_type, revision=revision)
-        files[path] = Path(local).read_bytes()
-    return files
-
-
-def assert_same_tree(work: Path, expected: dict[str, bytes]):
-    got = tree_files(work)
-    assert sorted(got) == sorted(expected), f"working tree files {sorted(got)} != repo files {sorted(expected)}"
-    for path, data in expected.items():
-        assert got[path] == data, f"{path}: {len(got[path])} bytes in the working tree, {len(data)} on the hub"
-
-
-def ls_remote(git: GitCli, url: str) -> dict[str, str]:
-    refs = {}
-    for line in git.out("ls-remote", url).splitlines():
-        oid, name = line.split("\t", 1)
-        refs[name] = oid
-    return refs
-
-
-def lfs_pointer_oid(git: GitCli, work: Path, rev_path: str) -> str | None:
-    """The sha256 of the LFS pointer stored in git at `rev:path`, None if it is not a pointer."""
-    text = git.out("cat-file", "-p", rev_path, cwd=work)
-    if not text.startswith("version https://git-lfs.github.com/spec/v1"):
-        return None
-    for line in text.splitlines():
-        if line.startswith("oid sha256:"):
-            return line.split(":", 1)[1]
-    return None
-
-
-SAMPLE_FILES = {
-    "config.json": b'{"model_type": "bert", "hidden_size": 8}\n',
-    "README.md": b"---\nlicense: mit\ntags:\n- git-compat\n---\n# hello from git\n",
-    "nested/deeper/notes.txt": "accents \u00e9\u00e8 and a tab\there\n".encode(),
-    "data/small.raw": bytes(range(256)) * 40,  # binary, not LFS-tracked, ~10 kB
-}
-
-
-def upload_sample(api, repo_id: str, tmp_path: Path, repo_type: str | None = None) -> str:
-    src = tmp_path / f"src-{unique_name('s')}"
-    for path, data in SAMPLE_FILES.items():
-        (src / path).parent.mkdir(parents=True, exist_ok=True)
-        (src / path).write_bytes(data)
-    return api.upload_folder(folder_path=src, repo_id=repo_id, repo_type=repo_type, commit_message="sample").oid
-
-
-# ---------------------------------------------------------------------------------------------
-# 1. clones match what huggingface_hub uploaded
-# ---------------------------------------------------------------------------------------------
-
-
-def test_clone_public_model_with_and_without_git_suffix(api_alice, api_anon, new_repo, tmp_path, git, stoa):
-    repo_id = new_repo("gitclone")
-    head = upload_sample(api_alice, repo_id, tmp_path)
-    expected = expected_tree(api_anon, repo_id)
-    for path, data in SAMPLE_FILES.items():
-        assert expected[path] == data
-    assert ".gitattributes" in expected
-
-    variants = {
-        "anonymous, no suffix": remote(stoa, repo_id),
-        "anonymous, .git": remote(stoa, f"{repo_id}.git"),
-        "token, .git": remote(stoa, f"{repo_id}.git", stoa.tokens["alice"]),
-    }
-    for index, (label, url) in enumerate(variants.items()):
-        work = tmp_path / f"clone-{index}"
-        git.run("clone", "-q", url, work)
-        assert git.out("rev-parse", "HEAD", cwd=work) == head, label
-        assert git.out("symbolic-ref", "--short", "HEAD", cwd=work) == "main", label
-        assert_same_tree(work, expected)
-        assert git.out("status", "--porcelain", cwd=work) == "", f"{label}: checkout is dirty"
-        git.run("fsck", "--strict", "--no-progress", cwd=work)
-
-
-@pytest.mark.parametrize("repo_type", ["dataset", "space"])
-def test_clone_dataset_and_space(repo_type, api_alice, api_anon, repo_name, tmp_path, git, stoa):
-    repo_id = f"alice/{repo_name('git' + repo_type)}"
-    kwargs = {"space_sdk": "static"} if repo_type == "space" else {}
-    api_alice.create_repo(repo_id, repo_type=repo_type, **kwargs)
-    head = upload_sample(api_alice, repo_id, tmp_path, repo_type=repo_type)
-    expected = expected_tree(api_anon, repo_id, repo_type=repo_type)
-
-    prefix = f"{repo_type}s/{repo_id}"
-    for index, url in enumerate((remote(stoa, prefix), remote(stoa, prefix + ".git", stoa.tokens["alice"]))):
-        work = tmp_path / f"clone-{index}"
-        git.run("clone", "-q", url, work)
-        assert git.out("rev-parse", "HEAD", cwd=work) == head
-        assert_same_tree(work, expected)
-
-    # A push lands in the right repo type.
-    work = tmp_path / "clone-1"
-    (work / "pushed.txt").write_bytes(b"pushed to a " + repo_type.encode())
-    pushed = commit_all(git, work, f"push to a {repo_type}")
-    git.run("push", "-q", "origin", "main", cwd=work)
-    info = getattr(api_alice, f"{repo_type}_info")(repo_id)
-    assert info.sha == pushed
-    local = api_anon.hf_hub_download(repo_id, "pushed.txt", repo_type=repo_type)
-    assert Path(local).read_bytes() == b"pushed to a " + repo_type.encode()
-
-    # The same name without the type prefix is another (missing) repo: a model.
-    missing = git.run("clone", "-q", remote(stoa, repo_id, stoa.tokens["alice"]), tmp_path / "as-model", check=False)
-    assert missing.returncode != 0, missing.describe()
-    assert "not found" in missing.stderr, missing.describe()
-
-
-# ---------------------------------------------------------------------------------------------
-# 2. private repos
-# ---------------------------------------------------------------------------------------------
-
-
-def test_private_repo_clone_needs_credentials_and_membership(api_alice, new_repo, tmp_path, git, stoa):
-    repo_id = new_repo("gitpriv", private=True)
-    head = upload_sample(api_alice, repo_id, tmp_path)
-    missing_id = f"alice/{unique_name('gitnone')}"
-
-    # Anonymous: git is asked for credentials (and cannot prompt).
-    anon = git.run("clone", "-q", remote(stoa, repo_id), tmp_path / "anon", check=False)
-    assert anon.returncode != 0, anon.describe()
-    assert "could not read Username" in anon.stderr, anon.describe()
-    assert not (tmp_path / "anon").exists()
-    for rid in (repo_id, missing_id):
-        r = curl("GET", f"{stoa.url}/{rid}/info/refs?{UPLOAD_PACK}")
-        assert r.status == 401, r.describe()
-        assert (r.header("www-authenticate") or "").lower().startswith("basic"), r.describe()
-    r = curl("POST", f"{stoa.url}/{repo_id}/git-upload-pack", data=b"0000",
-             headers={"Content-Type": "application/x-git-upload-pack-request"})
-    assert r.status == 401, r.describe()
-    assert r.header("www-authenticate"), r.describe()
-
-    # alice (owner): clones.
-    work = tmp_path / "alice"
-    git.run("clone", "-q", remote(stoa, repo_id, stoa.tokens["alice"]), work)
-    assert git.out("rev-parse", "HEAD", cwd=work) == head
-    assert_same_tree(work, expected_tree(api_alice, repo_id))
-
-    # bob (signed in, not a member): exactly what a missing repo answers.
-    bob = stoa.tokens["bob"]
-    answers = {}
-    for label, rid in (("private", repo_id), ("missing", missing_id)):
-        for service in (UPLOAD_PACK, RECEIVE_PACK):
-            r = curl("GET", f"{stoa.url}/{rid}/info/refs?{service}", headers=basic(bob))
-            answers[(label, service)] = r
-            assert r.status == 404, r.describe()
-            assert r.header("www-authenticate") is None, r.describe()
-    for service in (UPLOAD_PACK, RECEIVE_PACK):
-        private, missing = answers[("private", service)], answers[("missing", service)]
-        assert (private.status, private.header("x-error-code"), private.body) == (
-            missing.status, missing.header("x-error-code"), missing.body,
-        ), f"a private repo is told apart from a missing one:\n{private.describe()}\n---\n{missing.describe()}"
-        assert private.header("x-error-message") == missing.header("x-error-message")
-
-    outputs = {}
-    for label, rid in (("private", repo_id), ("missing", missing_id)):
-        result = git.run("clone", "-q", remote(stoa, rid, bob), tmp_path / f"bob-{label}", check=False)
-        assert result.returncode != 0, result.describe()
-        outputs[label] = result.stderr.replace(rid, "<repo>").replace(f"bob-{label}", "<dir>")
-    assert "not found" in outputs["private"], outputs["private"]
-    assert outputs["private"] == outputs["missing"]
-
-
-# ---------------------------------------------------------------------------------------------
-# 3. a pushed commit is what huggingface_hub sees, at once
-# ---------------------------------------------------------------------------------------------
+from git_helpers import (
+    MB,
+    RECEIVE_PACK,
+    SAMPLE_FILES,
+    UPLOAD_PACK,
+    basic,
+    commit_all,
+    lfs_pointer_oid,
+    ls_remote,
+    remote,
+    upload_sample,
+)
 
 
 def test_push_regular_file_is_visible_to_huggingface_hub(api_alice, api_anon, new_repo, tmp_path, git, stoa, hf):
@@ -478,147 +281,6 @@ def test_corrupt_pack_is_reported_and_moves_nothing(api_alice, new_repo, stoa):
 
 
 # ---------------------------------------------------------------------------------------------
-# 7. shallow, protocol v2 / v0, partial clones
-# ---------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def history_repo(api_alice, new_repo, tmp_path):
-    """A public repo with 3 commits on top of the initial one; config.json changes in each."""
-    repo_id = new_repo("githist")
-    for i in range(3):
-        api_alice.upload_file(path_or_fileobj=f'{{"version": {i}}}\n'.encode(), path_in_repo="config.json",
-                              repo_id=repo_id, commit_message=f"version {i}")
-        api_alice.upload_file(path_or_fileobj=f"file {i}\n".encode(), path_in_repo=f"files/{i}.txt",
-                              repo_id=repo_id, commit_message=f"file {i}")
-    return repo_id
-
-
-def test_shallow_clone(history_repo, api_alice, tmp_path, git, stoa):
-    head = api_alice.model_info(history_repo).sha
-    work = tmp_path / "shallow"
-    git.run("clone", "-q", "--depth", "1", remote(stoa, history_repo), work)
-    assert git.out("rev-parse", "HEAD", cwd=work) == head
-    assert git.out("rev-parse", "--is-shallow-repository", cwd=work) == "true"
-    assert git.out("rev-list", "--count", "HEAD", cwd=work) == "1"
-    assert len(git.out("log", "--format=%H", cwd=work).splitlines()) == 1
-    assert_same_tree(work, expected_tree(api_alice, history_repo))
-
-    git.run("fetch", "-q", "--deepen", "2", cwd=work)
-    assert git.out("rev-list", "--count", "HEAD", cwd=work) == "3"
-    git.run("fetch", "-q", "--unshallow", cwd=work)
-    assert git.out("rev-parse", "--is-shallow-repository", cwd=work) == "false"
-    assert git.out("rev-list", "--count", "HEAD", cwd=work) == "7"  # initial commit + 6
-    git.run("fsck", "--no-progress", cwd=work)
-
-
-def test_push_from_shallow_clone(history_repo, api_alice, tmp_path, git, stoa):
-    work = tmp_path / "shallow"
-    git.run("clone", "-q", "--depth", "1", remote(stoa, history_repo, stoa.tokens["alice"]), work)
-    (work / "from-shallow.txt").write_bytes(b"pushed from a shallow clone\n")
-    pushed = commit_all(git, work, "push from a shallow clone")
-    push = git.run("push", "origin", "main", cwd=work, check=False)
-    assert push.returncode == 0, push.describe()
-    assert api_alice.model_info(history_repo).sha == pushed
-    assert "from-shallow.txt" in api_alice.list_repo_files(history_repo)
-
-
-def test_fetch_with_long_negotiation(history_repo, api_alice, tmp_path, git, stoa):
-    """Hundreds of local commits the server does not have: git sends many `have` lines, in gzip'd
-    requests (and several rounds in protocol v0)."""
-    work = tmp_path / "many"
-    git.run("clone", "-q", remote(stoa, history_repo), work)
-    stream = []
-    parent = git.out("rev-parse", "HEAD", cwd=work)
-    now = int(time.time())  # newer than the server's commits, so the negotiator walks these first
-    for i in range(300):
-        message = f"local {i}\n".encode()
-        stream.append(b"commit refs/heads/local\ncommitter C <c@example.com> %d +0000\n" % (now + i))
-        stream.append(b"data %d\n%s" % (len(message), message))
-        if i == 0:
-            stream.append(f"from {parent}\n".encode())
-        stream.append(b"M 644 inline local.txt\ndata %d\n%s\n" % (len(message), message))
-    proc = subprocess.run(["git", "fast-import", "--quiet"], cwd=work, input=b"".join(stream), env=git.env,
-                          capture_output=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr.decode(errors="replace")
-    git.run("checkout", "-q", "local", cwd=work)
-    for version in (0, 2):
-        api_alice.upload_file(path_or_fileobj=f"remote {version}\n".encode(), path_in_repo=f"remote{version}.txt",
-                              repo_id=history_repo)
-        head = api_alice.model_info(history_repo).sha
-        fetch = git.run("-c", f"protocol.version={version}", "fetch", "origin", cwd=work,
-                        env={"GIT_TRACE_CURL": "1", "GIT_TRACE_CURL_NO_DATA": "1"})
-        assert "Content-Encoding: gzip" in fetch.stderr, f"v{version}: no gzip'd request was sent:\n" + fetch.stderr[-2000:]
-        assert git.out("rev-parse", "origin/main", cwd=work) == head, f"v{version}"
-        assert git.out("show", f"origin/main:remote{version}.txt", cwd=work) == f"remote {version}"
-    git.run("fsck", "--no-progress", cwd=work)
-
-
-def test_protocol_v2_clone(history_repo, api_alice, tmp_path, git, stoa):
-    head = api_alice.model_info(history_repo).sha
-    work = tmp_path / "v2"
-    clone = git.run("-c", "protocol.version=2", "clone", remote(stoa, history_repo), work,
-                    env={"GIT_TRACE_PACKET": "1"})
-    assert "git< version 2" in clone.stderr, "the server did not answer with protocol v2:\n" + clone.stderr[-3000:]
-    for command in ("ls-refs", "fetch"):  # v2 commands, sent by whichever git process fetches
-        assert re.search(rf"packet:\s+[\w-]+> command={command}$", clone.stderr, re.M), clone.stderr[-3000:]
-    assert git.out("rev-parse", "HEAD", cwd=work) == head
-    assert_same_tree(work, expected_tree(api_alice, history_repo))
-
-    r = curl("GET", f"{stoa.url}/{history_repo}/info/refs?{UPLOAD_PACK}", headers={"Git-Protocol": "version=2"})
-    assert r.status == 200, r.describe()
-    assert r.header("content-type") == "application/x-git-upload-pack-advertisement", r.describe()
-    assert r.body.startswith(b"000eversion 2\n"), r.describe()
-    for capability in (b"ls-refs", b"fetch=", b"shallow", b"filter"):
-        assert capability in r.body, r.describe()
-    assert r.body.endswith(b"0000"), r.describe()
-
-
-@pytest.mark.parametrize("version", [0, 1])
-def test_protocol_v0_and_v1_clone(version, history_repo, api_alice, tmp_path, git, stoa):
-    head = api_alice.model_info(history_repo).sha
-    work = tmp_path / f"v{version}"
-    clone = git.run("-c", f"protocol.version={version}", "clone", remote(stoa, history_repo), work,
-                    env={"GIT_TRACE_PACKET": "1"})
-    assert "version 2" not in clone.stderr, clone.stderr[-3000:]
-    assert "# service=git-upload-pack" in clone.stderr, clone.stderr[-3000:]
-    assert ("git< version 1" in clone.stderr) == (version == 1), clone.stderr[-3000:]
-    assert git.out("rev-parse", "HEAD", cwd=work) == head
-    assert_same_tree(work, expected_tree(api_alice, history_repo))
-
-    r = curl("GET", f"{stoa.url}/{history_repo}/info/refs?{UPLOAD_PACK}")
-    assert r.status == 200, r.describe()
-    assert r.header("content-type") == "application/x-git-upload-pack-advertisement", r.describe()
-    assert r.body.startswith(b"001e# service=git-upload-pack\n0000"), r.describe()
-    assert f"{head} HEAD\0".encode() in r.body, r.describe()
-    assert f"{head} refs/heads/main\n".encode() in r.body, r.describe()
-    assert b"symref=HEAD:refs/heads/main" in r.body, r.describe()
-
-
-def test_partial_clone_fetches_blobs_lazily(history_repo, api_alice, tmp_path, git, stoa):
-    work = tmp_path / "partial"
-    git.run("clone", "-q", "--filter=blob:none", "--no-checkout", remote(stoa, history_repo), work)
-    assert git.out("config", "remote.origin.promisor", cwd=work) == "true"
-    missing = [line for line in git.out("rev-list", "--objects", "--all", "--missing=print", cwd=work).splitlines()
-               if line.startswith("?")]
-    assert missing, "a blob:none clone must not have downloaded any blob"
-
-    git.run("checkout", "-q", "main", cwd=work)
-    assert_same_tree(work, expected_tree(api_alice, history_repo))
-    # Older versions of config.json are still not here...
-    old_oid = git.out("rev-parse", "HEAD~5:config.json", cwd=work)
-    still_missing = git.out("rev-list", "--objects", "--all", "--missing=print", cwd=work)
-    assert f"?{old_oid}" in still_missing.splitlines()
-    # ...and come from the server on demand.
-    assert git.out("show", "HEAD~5:config.json", cwd=work) == '{"version": 0}'
-    assert f"?{old_oid}" not in git.out("rev-list", "--objects", "--all", "--missing=print", cwd=work).splitlines()
-
-
-# ---------------------------------------------------------------------------------------------
-# 8. git pushes racing huggingface_hub commits
-# ---------------------------------------------------------------------------------------------
-
-
 def test_git_pushes_racing_api_commits_lose_nothing(api_alice, new_repo, tmp_path, git, stoa):
     """Round i: git commits locally and pushes at once while the API commits api/i.txt at the same
     moment; whichever loses (git: rejected, then `pull --rebase` and push again) must not lose data."""
