@@ -674,6 +674,9 @@ secs() { [ -n "${1:-}" ] && [ "$1" != n/a ] && printf '%s s' "$1" || echo n/a; }
 
 write_results() {
     RESULTS_WRITTEN=1
+    # sections other harnesses keep in the same file (bench/git, bench/scaleout) are carried over
+    local others=""
+    [ -f "$RESULTS_MD" ] && others=$(awk '/^## /{keep = ($0 !~ /^## (Machine|Summary|Details|Notes)$/)} keep' "$RESULTS_MD")
     local total; total=$(elapsed "$T0")
     local bench_s=n/a
     [ -n "$BENCH_T0" ] && bench_s=$(elapsed "$BENCH_T0")
@@ -753,6 +756,7 @@ write_results() {
         echo "## Notes"
         echo
         if [ ${#NOTES[@]} -eq 0 ]; then echo "- none"; else printf -- '- %s\n' "${NOTES[@]}"; fi
+        if [ -n "$others" ]; then echo; printf '%s\n' "$others"; fi
     } > "$RESULTS_MD"
     echo
     sed -n '/^## Summary/,/^## Details/p' "$RESULTS_MD" | sed '$d'

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Watch CPU used by processes that are not part of the benchmark.
 
-Usage: foreign_cpu.py ROOT_PID INTERVAL OUT_JSON
+Usage: foreign_cpu.py ROOT_PID INTERVAL OUT_JSON [OTHER_ROOT_PID...]
 Every INTERVAL seconds, sums the user+system CPU time consumed since the last
 sample by every user-space process that is not ROOT_PID or one of its
-descendants (kernel threads are left out).  Stops on SIGTERM/SIGINT or when
-ROOT_PID exits, then writes to OUT_JSON: mean and max foreign CPU (percent of
+descendants (kernel threads are left out), nor one of the OTHER_ROOT_PIDs (daemons
+the benchmark started outside its process tree) or their descendants.  Stops on
+SIGTERM/SIGINT or when ROOT_PID exits, then writes to OUT_JSON: mean and max foreign CPU (percent of
 one core) per window, and the processes that used the most foreign CPU.
 """
 import json
@@ -55,6 +56,7 @@ def descendants(procs, root):
 
 def main() -> int:
     root, interval, out_path = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
+    others = [int(pid) for pid in sys.argv[4:]]
     stop = [False]
 
     def on_signal(_s, _f):
@@ -72,6 +74,8 @@ def main() -> int:
         cur = snapshot()
         now = time.monotonic()
         ours = descendants(cur, root) | {me}
+        for other in others:
+            ours |= descendants(cur, other)
         used = 0.0
         for pid, (_ppid, comm, cpu, kthread) in cur.items():
             if kthread or pid in ours:
