@@ -21,6 +21,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::{any, delete, get, post, put};
+use axum::serve::ListenerExt as _;
 use stoa_core::Hub;
 use tokio::net::TcpListener;
 
@@ -88,5 +89,12 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    // Small streamed answers (git's ref advertisements, JSON) must not wait ~40 ms for the
+    // client's delayed ACK (Nagle); bulk transfers fill whole segments anyway.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(error) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %error, "TCP_NODELAY not set");
+        }
+    });
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }
