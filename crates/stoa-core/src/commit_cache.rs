@@ -75,7 +75,13 @@ mod tests {
 
     fn view(files: usize) -> Arc<CommitView> {
         let oid = ObjectId::from_hex(&"a".repeat(40)).expect("valid");
-        let info = CommitInfo { id: oid.clone(), title: String::new(), message: String::new(), time: 0 };
+        let info = CommitInfo {
+            id: oid.clone(),
+            title: String::new(),
+            message: String::new(),
+            time: 0,
+            author: String::new(),
+        };
         let file = FileEntry { path: "f".to_owned(), kind: crate::ports::EntryKind::File, oid, size: 0, lfs: None };
         Arc::new(CommitView { info, card_data: None, files: vec![file; files] })
     }

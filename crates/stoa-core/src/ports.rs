@@ -278,6 +278,24 @@ pub struct CommitInfo {
     pub title: String,
     pub message: String,
     pub time: i64,
+    /// The author's name as git records it (Stoa writes the Hub user name there).
+    pub author: String,
+}
+
+/// A ref as git stores it; `peeled` is the commit an annotated tag points at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GitRef {
+    pub name: String,
+    pub target: ObjectId,
+    pub peeled: Option<ObjectId>,
+}
+
+impl GitRef {
+    /// The commit the ref names, through an annotated tag if need be.
+    #[must_use]
+    pub fn commit(&self) -> &ObjectId {
+        self.peeled.as_ref().unwrap_or(&self.target)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -351,8 +369,17 @@ pub trait GitStore: Send + Sync + Debug {
         expected: Option<&ObjectId>,
         new: Option<&ObjectId>,
     ) -> Result<(), GitError>;
-    /// Every branch, tag and `refs/pr/N`, with its target.
-    fn list_refs(&self, repo_id: &str) -> Result<Vec<(String, ObjectId)>, GitError>;
+    /// Every branch, tag, `refs/pr/N` and `refs/convert/*`, with its target.
+    fn list_refs(&self, repo_id: &str) -> Result<Vec<GitRef>, GitError>;
+    /// The first-parent history from `start`, newest first: `limit` commits after skipping
+    /// `skip`, and whether older ones remain.
+    fn history(
+        &self,
+        repo_id: &str,
+        start: &ObjectId,
+        skip: usize,
+        limit: usize,
+    ) -> Result<(Vec<CommitInfo>, bool), GitError>;
     /// Adds the objects of a pack (as received from `git push`, possibly thin) to the repo,
     /// without moving any ref.
     fn ingest_pack(&self, repo_id: &str, pack: &std::path::Path) -> Result<(), GitError>;

@@ -213,8 +213,8 @@ impl Hub {
         self.blocking(move |git| Ok(git.transport_dir(&repo_id)?)).await
     }
 
-    /// Branches, tags and PR refs, for the push advertisement.
-    pub async fn git_refs(&self, repo: &Repo) -> CoreResult<Vec<(String, ObjectId)>> {
+    /// Branches, tags, PR refs and conversions, as git stores them.
+    pub async fn git_refs(&self, repo: &Repo) -> CoreResult<Vec<crate::ports::GitRef>> {
         let repo_id = repo.id.clone();
         self.blocking(move |git| Ok(git.list_refs(&repo_id)?)).await
     }

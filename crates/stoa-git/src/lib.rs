@@ -176,8 +176,18 @@ impl stoa_core::ports::GitStore for GixStore {
         self.compare_and_swap_ref(repo_id, ref_name, expected, new)
     }
 
-    fn list_refs(&self, repo_id: &str) -> Result<Vec<(String, ObjectId)>, GitError> {
+    fn list_refs(&self, repo_id: &str) -> Result<Vec<stoa_core::ports::GitRef>, GitError> {
         self.all_refs(repo_id)
+    }
+
+    fn history(
+        &self,
+        repo_id: &str,
+        start: &ObjectId,
+        skip: usize,
+        limit: usize,
+    ) -> Result<(Vec<stoa_core::ports::CommitInfo>, bool), GitError> {
+        self.first_parent_history(repo_id, start, skip, limit)
     }
 
     fn ingest_pack(&self, repo_id: &str, pack: &Path) -> Result<(), GitError> {

@@ -87,7 +87,35 @@ impl GixStore {
         let message = decoded.message.to_str_lossy().into_owned();
         let title = message.lines().next().unwrap_or_default().to_owned();
         let time = decoded.committer().map_err(backend)?.time().map_err(backend)?.seconds;
-        Ok(CommitInfo { id: commit.clone(), title, message: message.trim_end().to_owned(), time })
+        let author = decoded.author().map_err(backend)?.name.to_str_lossy().into_owned();
+        Ok(CommitInfo { id: commit.clone(), title, message: message.trim_end().to_owned(), time, author })
+    }
+
+    /// Follows first parents from `start`; reading each commit once.
+    pub(crate) fn first_parent_history(
+        &self,
+        repo_id: &str,
+        start: &ObjectId,
+        skip: usize,
+        limit: usize,
+    ) -> Result<(Vec<CommitInfo>, bool), GitError> {
+        let repo = self.repo(repo_id)?;
+        let mut next = Some(to_gix(start)?);
+        let mut seen = 0;
+        let mut page = Vec::with_capacity(limit.min(100));
+        while let Some(id) = next {
+            let commit = repo.find_object(id).map_err(backend)?.try_into_commit().map_err(backend)?;
+            let decoded = commit.decode().map_err(backend)?;
+            next = decoded.parents().next();
+            if seen >= skip {
+                if page.len() == limit {
+                    return Ok((page, true));
+                }
+                page.push(self.read_commit(repo_id, &crate::from_gix(id))?);
+            }
+            seen += 1;
+        }
+        Ok((page, false))
     }
 
     pub(crate) fn read_blob_bytes(&self, repo_id: &str, oid: &ObjectId) -> Result<Vec<u8>, GitError> {

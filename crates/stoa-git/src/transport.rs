@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use stoa_core::ports::{GitError, ObjectId, PushedBlob};
+use stoa_core::ports::{GitError, GitRef, ObjectId, PushedBlob};
 
 use crate::GixStore;
 
@@ -98,20 +98,25 @@ pub(crate) fn new_blobs(dir: &Path, tip: &ObjectId, read_up_to: u64) -> Result<V
 }
 
 impl GixStore {
-    /// Branches, tags and PR refs as git lists them (tags unpeeled).
-    pub(crate) fn all_refs(&self, repo_id: &str) -> Result<Vec<(String, ObjectId)>, GitError> {
+    /// Branches, tags, PR refs and conversions, with annotated tags also peeled.
+    pub(crate) fn all_refs(&self, repo_id: &str) -> Result<Vec<GitRef>, GitError> {
         let dir = self.repo_dir(repo_id)?;
+        let format = "--format=%(objectname) %(refname) %(*objectname)";
         let listed = run(
             "for-each-ref",
-            git(&dir).args(["for-each-ref", "--format=%(objectname) %(refname)", "refs/heads", "refs/tags", "refs/pr"]),
+            git(&dir).args(["for-each-ref", format, "refs/heads", "refs/tags", "refs/pr", "refs/convert"]),
         )?;
+        let parse =
+            |oid: &str| ObjectId::from_hex(oid).ok_or_else(|| GitError::Backend(format!("bad object id: {oid}")));
         String::from_utf8_lossy(&listed)
             .lines()
             .map(|line| {
-                let (oid, name) =
-                    line.split_once(' ').ok_or_else(|| GitError::Backend(format!("bad for-each-ref line: {line}")))?;
-                let oid = ObjectId::from_hex(oid).ok_or_else(|| GitError::Backend(format!("bad object id: {oid}")))?;
-                Ok((name.to_owned(), oid))
+                let mut fields = line.split(' ');
+                let (Some(oid), Some(name)) = (fields.next(), fields.next()) else {
+                    return Err(GitError::Backend(format!("bad for-each-ref line: {line}")));
+                };
+                let peeled = fields.next().filter(|peeled| !peeled.is_empty()).map(parse).transpose()?;
+                Ok(GitRef { name: name.to_owned(), target: parse(oid)?, peeled })
             })
             .collect()
     }

@@ -26,6 +26,12 @@ pub(crate) enum Endpoint {
     PreuploadLfsFiles { repo: RepoRef, revision: String },
     /// `POST /api/{T}/{id}/commit/{rev}`.
     CreateCommit { repo: RepoRef, revision: String },
+    /// `GET /api/{T}/{id}/refs`.
+    ListRepoRefs { repo: RepoRef },
+    /// `GET /api/{T}/{id}/commits/{rev}`.
+    ListRepoCommits { repo: RepoRef, revision: String },
+    /// `POST`/`DELETE /api/{T}/{id}/branch/{branch}`.
+    Branch { repo: RepoRef, branch: String },
     /// `GET /api/{T}/{id}/xet-{read|write}-token/{rev}`.
     XetToken { repo: RepoRef, write: bool, revision: String },
     /// A Tier-2/3 repo operation of the Hub that Stoa does not offer yet.
@@ -46,15 +52,22 @@ pub(crate) enum Endpoint {
     GitReceivePack { repo: RepoRef },
 }
 
-const API_OPERATIONS: &[&str] =
-    &["revision", "tree", "paths-info", "preupload", "commit", "xet-read-token", "xet-write-token"];
+const API_OPERATIONS: &[&str] = &[
+    "revision",
+    "tree",
+    "paths-info",
+    "preupload",
+    "commit",
+    "commits",
+    "refs",
+    "branch",
+    "xet-read-token",
+    "xet-write-token",
+];
 
 /// Repo operations of the Hub API that come with later issues; recognised so that a missing repo
 /// still answers `RepoNotFound` and an existing one a clear 501.
 const PLANNED_OPERATIONS: &[&str] = &[
-    "refs",
-    "commits",
-    "branch",
     "tag",
     "super-squash",
     "discussions",
@@ -111,6 +124,9 @@ fn parse_api(repo_type: RepoType, segments: &[&str]) -> Option<Endpoint> {
     let Some((operation, args)) = rest.split_first() else {
         return Some(Endpoint::RepoInfo { repo, revision: None });
     };
+    if *operation == "refs" {
+        return args.is_empty().then_some(Endpoint::ListRepoRefs { repo });
+    }
     if PLANNED_OPERATIONS.contains(operation) {
         return Some(Endpoint::NotYetImplemented { repo, operation: (*operation).to_owned() });
     }
@@ -126,6 +142,8 @@ fn parse_api(repo_type: RepoType, segments: &[&str]) -> Option<Endpoint> {
         "paths-info" => Endpoint::GetPathsInfo { repo, revision: whole_revision() },
         "preupload" => Endpoint::PreuploadLfsFiles { repo, revision: whole_revision() },
         "commit" => Endpoint::CreateCommit { repo, revision: whole_revision() },
+        "commits" => Endpoint::ListRepoCommits { repo, revision: whole_revision() },
+        "branch" => Endpoint::Branch { repo, branch: whole_revision() },
         "xet-read-token" => Endpoint::XetToken { repo, write: false, revision: whole_revision() },
         "xet-write-token" => Endpoint::XetToken { repo, write: true, revision: whole_revision() },
         _ => return None,
@@ -244,10 +262,22 @@ mod tests {
         assert_eq!(parse("/api/unknown/u/r"), None);
         assert_eq!(
             parse("/api/models/missing_repo_id/commits/main"),
-            Some(Endpoint::NotYetImplemented {
+            Some(Endpoint::ListRepoCommits {
                 repo: repo(RepoType::Model, "missing_repo_id"),
-                operation: "commits".to_owned()
+                revision: "main".to_owned()
             })
+        );
+        assert_eq!(
+            parse("/api/datasets/u/r/refs"),
+            Some(Endpoint::ListRepoRefs { repo: repo(RepoType::Dataset, "u/r") })
+        );
+        assert_eq!(
+            parse("/api/models/u/r/branch/feature%2Fx"),
+            Some(Endpoint::Branch { repo: repo(RepoType::Model, "u/r"), branch: "feature/x".to_owned() })
+        );
+        assert_eq!(
+            parse("/api/models/u/r/tag/v1"),
+            Some(Endpoint::NotYetImplemented { repo: repo(RepoType::Model, "u/r"), operation: "tag".to_owned() })
         );
     }
 

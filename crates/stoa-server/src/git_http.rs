@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use stoa_core::CoreError;
-use stoa_core::ports::ObjectId;
+use stoa_core::ports::GitRef;
 use stoa_core::push::PushReport;
 use tokio::io::AsyncWriteExt;
 
@@ -128,12 +128,12 @@ pub(crate) async fn info_refs(
     Ok(git_response(content_type, Body::from(body)))
 }
 
-fn advertise_receive_pack(body: &mut Vec<u8>, refs: &[(String, ObjectId)]) {
+fn advertise_receive_pack(body: &mut Vec<u8>, refs: &[GitRef]) {
     if refs.is_empty() {
         let line = format!("{} capabilities^{{}}\0{RECEIVE_CAPABILITIES}\n", "0".repeat(40));
         pktline::write(body, line.as_bytes());
     }
-    for (index, (name, oid)) in refs.iter().enumerate() {
+    for (index, GitRef { name, target: oid, .. }) in refs.iter().enumerate() {
         let line =
             if index == 0 { format!("{oid} {name}\0{RECEIVE_CAPABILITIES}\n") } else { format!("{oid} {name}\n") };
         pktline::write(body, line.as_bytes());

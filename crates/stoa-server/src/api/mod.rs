@@ -4,6 +4,7 @@
 pub(crate) mod commit;
 pub(crate) mod list_repos;
 pub(crate) mod preupload;
+pub(crate) mod refs;
 pub(crate) mod repo_info;
 pub(crate) mod repos;
 pub(crate) mod tree;
@@ -81,6 +82,13 @@ async fn route(
         }
         (Method::POST, Endpoint::CreateCommit { repo, revision }) => {
             commit::create_commit(state, headers, repo, &revision, &query, body).await
+        }
+        (Method::GET, Endpoint::ListRepoRefs { repo }) => refs::list_repo_refs(state, headers, repo, &query).await,
+        (Method::GET, Endpoint::ListRepoCommits { repo, revision }) => {
+            refs::list_repo_commits(state, headers, repo, &revision, &query).await
+        }
+        (Method::POST | Method::DELETE, Endpoint::Branch { repo, branch }) => {
+            refs::branch(state, method, headers, repo, &branch, &read_body(body).await?).await
         }
         (Method::GET, Endpoint::XetToken { repo, write, revision }) => {
             crate::cas::xet_token(state, headers, repo, write, &revision, &query).await

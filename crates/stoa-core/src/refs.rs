@@ -1,0 +1,135 @@
+//! Refs and history through the Hub API: `list_repo_refs`, `list_repo_commits`,
+//! `create_branch` and `delete_branch`. Branch updates take the repo's ref lock like commits
+//! and pushes, so all three serialise.
+
+use crate::access::Principal;
+use crate::error::{CoreError, CoreResult};
+use crate::hub::Hub;
+use crate::ports::{CommitInfo, GitError, GitRef, ObjectId, Repo};
+
+/// Refs grouped as the Hub lists them.
+#[derive(Debug, Clone, Default)]
+pub struct RefListing {
+    pub branches: Vec<GitRef>,
+    pub tags: Vec<GitRef>,
+    pub converts: Vec<GitRef>,
+    pub pull_requests: Vec<GitRef>,
+}
+
+/// One page of a commit log, newest first.
+#[derive(Debug, Clone)]
+pub struct CommitPage {
+    pub commits: Vec<CommitInfo>,
+    pub has_more: bool,
+}
+
+const DEFAULT_BRANCH: &str = "main";
+
+/// A branch name as git accepts it (`git check-ref-format`), outside the reserved namespaces.
+fn valid_branch(name: &str) -> bool {
+    let component_ok = |part: &str| {
+        !part.is_empty()
+            && !part.starts_with('.')
+            && !part.ends_with(".lock")
+            && !part.contains("..")
+            && !part.contains("@{")
+            && part.chars().all(|c| !c.is_control() && !" ~^:?*[\\".contains(c))
+    };
+    !name.starts_with("refs/") && !name.ends_with('.') && name != "@" && name.split('/').all(component_ok)
+}
+
+impl Hub {
+    pub async fn list_refs(&self, principal: &Principal, repo: &Repo) -> CoreResult<RefListing> {
+        principal.check_read(repo)?;
+        let refs = self.git_refs(repo).await?;
+        let mut listing = RefListing::default();
+        for git_ref in refs {
+            let list = match git_ref.name.split('/').nth(1) {
+                Some("heads") => &mut listing.branches,
+                Some("tags") => &mut listing.tags,
+                Some("convert") => &mut listing.converts,
+                Some("pr") => &mut listing.pull_requests,
+                _ => continue,
+            };
+            list.push(git_ref);
+        }
+        Ok(listing)
+    }
+
+    /// The first-parent history of `revision`, `limit` commits from `skip`.
+    pub async fn list_commits(&self, repo: &Repo, revision: &str, skip: usize, limit: usize) -> CoreResult<CommitPage> {
+        let resolved = self.resolve_revision(repo, revision).await?;
+        let repo_id = repo.id.clone();
+        let (commits, has_more) =
+            self.blocking(move |git| Ok(git.history(&repo_id, &resolved.commit, skip, limit)?)).await?;
+        Ok(CommitPage { commits, has_more })
+    }
+
+    /// Creates `refs/heads/<branch>` at `starting_point` (default: the head of `main`).
+    pub async fn create_branch(
+        &self,
+        principal: &Principal,
+        repo: &Repo,
+        branch: &str,
+        starting_point: Option<&str>,
+    ) -> CoreResult<()> {
+        principal.check_write(repo)?;
+        if !valid_branch(branch) {
+            return Err(CoreError::BadRequest(format!("Invalid reference for a branch: {branch}")));
+        }
+        let start = self.resolve_revision(repo, starting_point.unwrap_or(DEFAULT_BRANCH)).await?.commit;
+        let name = format!("refs/heads/{branch}");
+        match self.move_ref_locked(repo, &name, None, Some(start)).await {
+            Err(CoreError::Git(GitError::HeadMoved)) => {
+                Err(CoreError::Conflict(format!("Reference {name} already exists")))
+            }
+            other => other,
+        }
+    }
+
+    pub async fn delete_branch(&self, principal: &Principal, repo: &Repo, branch: &str) -> CoreResult<()> {
+        principal.check_write(repo)?;
+        let name = format!("refs/heads/{branch}");
+        if branch == DEFAULT_BRANCH {
+            return Err(CoreError::Forbidden(format!("Cannot delete {name}")));
+        }
+        let (repo_id, wanted) = (repo.id.clone(), name.clone());
+        let current = self.blocking(move |git| Ok(git.ref_target(&repo_id, &wanted)?)).await?;
+        let current = current.ok_or_else(|| CoreError::RevisionNotFound(branch.to_owned()))?;
+        match self.move_ref_locked(repo, &name, Some(current), None).await {
+            Err(CoreError::Git(GitError::HeadMoved)) => Err(CoreError::RevisionNotFound(branch.to_owned())),
+            other => other,
+        }
+    }
+
+    /// One compare-and-swap of a ref under the repo's ref lock.
+    async fn move_ref_locked(
+        &self,
+        repo: &Repo,
+        name: &str,
+        expected: Option<ObjectId>,
+        new: Option<ObjectId>,
+    ) -> CoreResult<()> {
+        let ref_lock = self.meta.lock_repo_refs(&repo.id).await?;
+        let (repo_id, name) = (repo.id.clone(), name.to_owned());
+        let moved =
+            self.blocking(move |git| Ok(git.update_ref(&repo_id, &name, expected.as_ref(), new.as_ref())?)).await;
+        ref_lock.release().await;
+        moved
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::valid_branch;
+
+    #[test]
+    fn branch_names_follow_git_and_stay_out_of_reserved_namespaces() {
+        for good in ["dev", "feature/x", "v1.0", "a-b_c"] {
+            assert!(valid_branch(good), "{good}");
+        }
+        for bad in ["refs/pr/5", "refs/something/random", "a b", "a..b", "x.lock", ".hidden", "a/", "", "a:b", "@"] {
+            assert!(!valid_branch(bad), "{bad}");
+        }
+    }
+}
