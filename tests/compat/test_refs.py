@@ -1,5 +1,5 @@
-"""Refs and history through huggingface_hub: list_repo_refs, create_branch / delete_branch and
-list_repo_commits (hub-api.md §4.1, §4.2, §4.4), with the Hub's errors."""
+"""Refs and history through huggingface_hub: list_repo_refs, create_branch / delete_branch,
+create_tag / delete_tag and list_repo_commits (hub-api.md §4.1 to §4.4), with the Hub's errors."""
 
 from __future__ import annotations
 
@@ -99,3 +99,34 @@ def test_commit_log_pages_follow_link_headers(api_alice, hf, new_repo):
     assert len(commits) == 61
     assert len({c.commit_id for c in commits}) == 61
     assert [c.title for c in commits[:60]] == [f"c{i}" for i in range(59, -1, -1)]
+
+
+def test_tags_are_created_used_and_deleted(api_alice, api_anon, hf, repo_with_history, tmp_path):
+    repo_id = repo_with_history
+    commits = api_alice.list_repo_commits(repo_id)
+    api_alice.create_tag(repo_id, tag="v1")
+    api_alice.create_tag(repo_id, tag="v0", revision=commits[2].commit_id, tag_message="first files")
+    tags = {t.name: (t.ref, t.target_commit) for t in api_anon.list_repo_refs(repo_id).tags}
+    # The annotated tag is listed with the commit it points at.
+    assert tags == {"v1": ("refs/tags/v1", commits[0].commit_id), "v0": ("refs/tags/v0", commits[2].commit_id)}
+    assert api_anon.model_info(repo_id, revision="v0").sha == commits[2].commit_id
+    path = api_anon.hf_hub_download(repo_id, "f0.txt", revision="v0", cache_dir=tmp_path)
+    assert open(path, "rb").read() == b"v0"
+
+    with pytest.raises(hf.errors.HfHubHTTPError) as exists:
+        api_alice.create_tag(repo_id, tag="v1")
+    assert exists.value.response.status_code == 409
+    api_alice.create_tag(repo_id, tag="v1", exist_ok=True)
+    with pytest.raises(hf.errors.RevisionNotFoundError):
+        api_alice.create_tag(repo_id, tag="v9", revision="no-such-revision")
+    with pytest.raises(hf.errors.HfHubHTTPError) as invalid:
+        api_alice.create_tag(repo_id, tag="with space")
+    assert 400 <= invalid.value.response.status_code < 500
+
+    api_alice.delete_tag(repo_id, tag="v0")
+    assert {t.name for t in api_alice.list_repo_refs(repo_id).tags} == {"v1"}
+    with pytest.raises(hf.errors.RevisionNotFoundError):
+        api_alice.delete_tag(repo_id, tag="v0")
+    with pytest.raises(hf.errors.HfHubHTTPError) as refused:
+        api_anon.delete_tag(repo_id, tag="v1")
+    assert refused.value.response.status_code in (401, 403)

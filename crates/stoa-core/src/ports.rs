@@ -386,6 +386,15 @@ pub trait GitStore: Send + Sync + Debug {
     /// The blobs reachable from `tip` and from no ref: what a push brings. Blobs up to
     /// `read_up_to` bytes come with their content (to find LFS pointers).
     fn new_blobs(&self, repo_id: &str, tip: &ObjectId, read_up_to: u64) -> Result<Vec<PushedBlob>, GitError>;
+    /// Writes an annotated tag object pointing at `target`, without creating its ref.
+    fn write_tag(
+        &self,
+        repo_id: &str,
+        name: &str,
+        target: &ObjectId,
+        tagger: &Signature,
+        message: &str,
+    ) -> Result<ObjectId, GitError>;
     /// The bare repository's directory, for git's own wire protocol (served by spawning git).
     fn transport_dir(&self, repo_id: &str) -> Result<PathBuf, GitError>;
     /// Current target of a full ref name.

@@ -1,6 +1,6 @@
 //! Refs and history through the Hub API: `list_repo_refs`, `list_repo_commits`,
-//! `create_branch` and `delete_branch`. Branch updates take the repo's ref lock like commits
-//! and pushes, so all three serialise.
+//! `create_branch`, `delete_branch`, `create_tag` and `delete_tag`. Ref updates take the repo's
+//! ref lock like commits and pushes, so they all serialise.
 
 use crate::access::Principal;
 use crate::error::{CoreError, CoreResult};
@@ -102,6 +102,48 @@ impl Hub {
         }
     }
 
+    /// Tags `revision` as `refs/tags/<tag>`: an annotated tag when there is a message.
+    pub async fn create_tag(
+        &self,
+        principal: &Principal,
+        repo: &Repo,
+        revision: &str,
+        tag: &str,
+        message: Option<&str>,
+    ) -> CoreResult<()> {
+        principal.check_write(repo)?;
+        let target = self.resolve_revision(repo, revision).await?.commit;
+        if !valid_branch(tag) {
+            return Err(CoreError::BadRequest(format!("Invalid reference for a tag: {tag}")));
+        }
+        let name = format!("refs/tags/{tag}");
+        let object = match message.filter(|message| !message.is_empty()) {
+            Some(message) => {
+                let user = principal.user().ok_or_else(|| CoreError::Forbidden("write access required".to_owned()))?;
+                let tagger = crate::repos::signature_of(user, stoa_types::time::now_unix());
+                let (repo_id, tag, message) = (repo.id.clone(), tag.to_owned(), format!("{message}\n"));
+                self.blocking(move |git| Ok(git.write_tag(&repo_id, &tag, &target, &tagger, &message)?)).await?
+            }
+            None => target,
+        };
+        match self.move_ref_locked(repo, &name, None, Some(object)).await {
+            Err(CoreError::Git(GitError::HeadMoved)) => Err(CoreError::Conflict(format!("Tag {name} already exists"))),
+            other => other,
+        }
+    }
+
+    pub async fn delete_tag(&self, principal: &Principal, repo: &Repo, tag: &str) -> CoreResult<()> {
+        principal.check_write(repo)?;
+        let name = format!("refs/tags/{tag}");
+        let listed = self.git_refs(repo).await?;
+        let current = listed.into_iter().find(|git_ref| git_ref.name == name).map(|git_ref| git_ref.target);
+        let current = current.ok_or_else(|| CoreError::RevisionNotFound(tag.to_owned()))?;
+        match self.move_ref_locked(repo, &name, Some(current), None).await {
+            Err(CoreError::Git(GitError::HeadMoved)) => Err(CoreError::RevisionNotFound(tag.to_owned())),
+            other => other,
+        }
+    }
+
     /// One compare-and-swap of a ref under the repo's ref lock.
     async fn move_ref_locked(
         &self,
@@ -112,8 +154,16 @@ impl Hub {
     ) -> CoreResult<()> {
         let ref_lock = self.meta.lock_repo_refs(&repo.id).await?;
         let (repo_id, name) = (repo.id.clone(), name.to_owned());
-        let moved =
-            self.blocking(move |git| Ok(git.update_ref(&repo_id, &name, expected.as_ref(), new.as_ref())?)).await;
+        let moved = self
+            .blocking(move |git| {
+                // git treats creating a ref at the value it already has as done; the Hub
+                // reports it as existing. Nobody else moves refs while the lock is held.
+                if expected.is_none() && git.ref_target(&repo_id, &name)?.is_some() {
+                    return Err(GitError::HeadMoved.into());
+                }
+                Ok(git.update_ref(&repo_id, &name, expected.as_ref(), new.as_ref())?)
+            })
+            .await;
         ref_lock.release().await;
         moved
     }

@@ -203,6 +203,17 @@ impl stoa_core::ports::GitStore for GixStore {
         transport::new_blobs(&self.repo_dir(repo_id)?, tip, read_up_to)
     }
 
+    fn write_tag(
+        &self,
+        repo_id: &str,
+        name: &str,
+        target: &ObjectId,
+        tagger: &stoa_core::ports::Signature,
+        message: &str,
+    ) -> Result<ObjectId, GitError> {
+        self.write_tag_object(repo_id, name, target, tagger, message)
+    }
+
     fn transport_dir(&self, repo_id: &str) -> Result<PathBuf, GitError> {
         self.repo_dir(repo_id)
     }

@@ -69,6 +69,27 @@ fn write_commit_object(
 }
 
 impl GixStore {
+    /// Writes an annotated tag object (no ref).
+    pub(crate) fn write_tag_object(
+        &self,
+        repo_id: &str,
+        name: &str,
+        target: &ObjectId,
+        tagger: &Signature,
+        message: &str,
+    ) -> Result<ObjectId, GitError> {
+        let repo = self.repo(repo_id)?;
+        let tag = gix::objs::Tag {
+            target: to_gix(target)?,
+            target_kind: gix::objs::Kind::Commit,
+            name: name.into(),
+            tagger: Some(gix_signature(tagger)),
+            message: message.into(),
+            signature: None,
+        };
+        Ok(from_gix(repo.write_object(&tag).map_err(backend)?.detach()))
+    }
+
     pub(crate) fn create_repo(
         &self,
         repo_id: &str,

@@ -32,6 +32,8 @@ pub(crate) enum Endpoint {
     ListRepoCommits { repo: RepoRef, revision: String },
     /// `POST`/`DELETE /api/{T}/{id}/branch/{branch}`.
     Branch { repo: RepoRef, branch: String },
+    /// `POST /api/{T}/{id}/tag/{revision}`, `DELETE /api/{T}/{id}/tag/{tag}`.
+    Tag { repo: RepoRef, segment: String },
     /// `GET /api/{T}/{id}/xet-{read|write}-token/{rev}`.
     XetToken { repo: RepoRef, write: bool, revision: String },
     /// A Tier-2/3 repo operation of the Hub that Stoa does not offer yet.
@@ -61,6 +63,7 @@ const API_OPERATIONS: &[&str] = &[
     "commits",
     "refs",
     "branch",
+    "tag",
     "xet-read-token",
     "xet-write-token",
 ];
@@ -68,7 +71,6 @@ const API_OPERATIONS: &[&str] = &[
 /// Repo operations of the Hub API that come with later issues; recognised so that a missing repo
 /// still answers `RepoNotFound` and an existing one a clear 501.
 const PLANNED_OPERATIONS: &[&str] = &[
-    "tag",
     "super-squash",
     "discussions",
     "settings",
@@ -144,6 +146,7 @@ fn parse_api(repo_type: RepoType, segments: &[&str]) -> Option<Endpoint> {
         "commit" => Endpoint::CreateCommit { repo, revision: whole_revision() },
         "commits" => Endpoint::ListRepoCommits { repo, revision: whole_revision() },
         "branch" => Endpoint::Branch { repo, branch: whole_revision() },
+        "tag" => Endpoint::Tag { repo, segment: whole_revision() },
         "xet-read-token" => Endpoint::XetToken { repo, write: false, revision: whole_revision() },
         "xet-write-token" => Endpoint::XetToken { repo, write: true, revision: whole_revision() },
         _ => return None,
@@ -277,7 +280,14 @@ mod tests {
         );
         assert_eq!(
             parse("/api/models/u/r/tag/v1"),
-            Some(Endpoint::NotYetImplemented { repo: repo(RepoType::Model, "u/r"), operation: "tag".to_owned() })
+            Some(Endpoint::Tag { repo: repo(RepoType::Model, "u/r"), segment: "v1".to_owned() })
+        );
+        assert_eq!(
+            parse("/api/models/u/r/super-squash/main"),
+            Some(Endpoint::NotYetImplemented {
+                repo: repo(RepoType::Model, "u/r"),
+                operation: "super-squash".to_owned()
+            })
         );
     }
 

@@ -90,6 +90,9 @@ async fn route(
         (Method::POST | Method::DELETE, Endpoint::Branch { repo, branch }) => {
             refs::branch(state, method, headers, repo, &branch, &read_body(body).await?).await
         }
+        (Method::POST | Method::DELETE, Endpoint::Tag { repo, segment }) => {
+            refs::tag(state, method, headers, repo, &segment, &read_body(body).await?).await
+        }
         (Method::GET, Endpoint::XetToken { repo, write, revision }) => {
             crate::cas::xet_token(state, headers, repo, write, &revision, &query).await
         }

@@ -1,5 +1,6 @@
 //! `GET /api/{T}/{id}/refs` (`list_repo_refs`), `GET .../commits/{rev}` (`list_repo_commits`),
-//! and `POST`/`DELETE .../branch/{branch}` (`create_branch`, `delete_branch`).
+//! `POST`/`DELETE .../branch/{branch}` (`create_branch`, `delete_branch`) and `.../tag/...`
+//! (`create_tag`, `delete_tag`).
 
 use axum::Json;
 use axum::http::{HeaderMap, HeaderValue, Method, header};
@@ -124,6 +125,38 @@ pub(crate) async fn branch(
         state
             .hub
             .create_branch(&caller.principal, &repo, branch, request.starting_point.as_deref())
+            .await
+            .map_err(fail)?;
+    }
+    Ok(Json(json!({})).into_response())
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct CreateTagBody {
+    tag: String,
+    message: Option<String>,
+}
+
+/// `POST .../tag/{revision}` with `{"tag", "message"?}` tags the revision; `DELETE .../tag/{tag}`
+/// removes the tag (the same path segment names the revision or the tag).
+pub(crate) async fn tag(
+    state: &AppState,
+    method: &Method,
+    headers: &HeaderMap,
+    repo_ref: RepoRef,
+    segment: &str,
+    body: &[u8],
+) -> ApiResult<Response> {
+    let caller = Caller::from_headers(state, headers).await?;
+    let repo = caller.repo(state, &repo_ref).await?;
+    let fail = |error| caller.fail(error);
+    if method == Method::DELETE {
+        state.hub.delete_tag(&caller.principal, &repo, segment).await.map_err(fail)?;
+    } else {
+        let request: CreateTagBody = parse_json(body)?;
+        state
+            .hub
+            .create_tag(&caller.principal, &repo, segment, &request.tag, request.message.as_deref())
             .await
             .map_err(fail)?;
     }
