@@ -249,25 +249,8 @@ impl Hub {
             // Held from the intent to its outcome: recovery on any node skips a locked repo,
             // so it never drops an intent whose ref is about to move.
             let ref_lock = self.meta.lock_repo_refs(&repo.id).await?;
-            self.meta.record_commit_intent(&intent).await?;
-            let repo_id = repo.id.clone();
-            let (ref_name, expected, target) = (branch_ref.clone(), head.clone(), new_commit.clone());
-            let moved =
-                self.blocking(move |git| match git.update_ref(&repo_id, &ref_name, Some(&expected), Some(&target)) {
-                    Ok(()) => Ok(true),
-                    Err(GitError::HeadMoved) => Ok(false),
-                    Err(other) => Err(other.into()),
-                });
-            let outcome = match moved.await {
-                Ok(true) => self.meta.apply_commit_intent(&intent).await.map(|()| true),
-                Ok(false) => self.meta.discard_commit_intent(&intent.id).await.map(|()| false),
-                Err(error) => {
-                    let discarded = self.meta.discard_commit_intent(&intent.id).await;
-                    ref_lock.release().await;
-                    discarded?;
-                    return Err(error);
-                }
-            };
+            let outcome =
+                self.swap_ref(&repo.id, &branch_ref, Some(head.clone()), Some(new_commit.clone()), Some(&intent)).await;
             ref_lock.release().await;
             match outcome? {
                 true => {

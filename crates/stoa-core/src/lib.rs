@@ -18,6 +18,7 @@ pub mod lfs_batch;
 pub mod ndjson;
 pub mod ports;
 pub mod push;
+mod ref_update;
 pub mod refs;
 pub mod repos;
 pub mod signing;

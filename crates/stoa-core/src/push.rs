@@ -175,33 +175,10 @@ impl Hub {
             }
             _ => None,
         };
-        if let Some(intent) = &intent {
-            self.meta.record_commit_intent(intent).await?;
-        }
-        let (repo_id, name, old, new) =
-            (repo.id.clone(), command.name.clone(), command.old.clone(), command.new.clone());
-        let moved = self
-            .blocking(move |git| match git.update_ref(&repo_id, &name, old.as_ref(), new.as_ref()) {
-                Ok(()) => Ok(true),
-                Err(GitError::HeadMoved) => Ok(false),
-                Err(other) => Err(other.into()),
-            })
-            .await;
-        match (moved, intent) {
-            (Ok(true), Some(intent)) => self.meta.apply_commit_intent(&intent).await?,
-            (Ok(true), None) => {}
-            (Ok(false), intent) => {
-                if let Some(intent) = intent {
-                    self.meta.discard_commit_intent(&intent.id).await?;
-                }
-                return Ok(Some("stale info: the ref moved meanwhile (fetch first)".to_owned()));
-            }
-            (Err(error), intent) => {
-                if let Some(intent) = intent {
-                    self.meta.discard_commit_intent(&intent.id).await?;
-                }
-                return Err(error);
-            }
+        let moved =
+            self.swap_ref(&repo.id, &command.name, command.old.clone(), command.new.clone(), intent.as_ref()).await?;
+        if !moved {
+            return Ok(Some("stale info: the ref moved meanwhile (fetch first)".to_owned()));
         }
         tracing::info!(repo.id = %repo.full_name(), r#ref = %command.name, "push applied");
         Ok(None)

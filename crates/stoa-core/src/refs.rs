@@ -5,7 +5,7 @@
 use crate::access::Principal;
 use crate::error::{CoreError, CoreResult};
 use crate::hub::Hub;
-use crate::ports::{CommitInfo, GitError, GitRef, ObjectId, Repo};
+use crate::ports::{CommitInfo, GitRef, ObjectId, Repo};
 
 /// Refs grouped as the Hub lists them.
 #[derive(Debug, Clone, Default)]
@@ -79,11 +79,10 @@ impl Hub {
         }
         let start = self.resolve_revision(repo, starting_point.unwrap_or(DEFAULT_BRANCH)).await?.commit;
         let name = format!("refs/heads/{branch}");
-        match self.move_ref_locked(repo, &name, None, Some(start)).await {
-            Err(CoreError::Git(GitError::HeadMoved)) => {
-                Err(CoreError::Conflict(format!("Reference {name} already exists")))
-            }
-            other => other,
+        if self.move_ref_locked(repo, &name, None, Some(start)).await? {
+            Ok(())
+        } else {
+            Err(CoreError::Conflict(format!("Reference {name} already exists")))
         }
     }
 
@@ -96,9 +95,10 @@ impl Hub {
         let (repo_id, wanted) = (repo.id.clone(), name.clone());
         let current = self.blocking(move |git| Ok(git.ref_target(&repo_id, &wanted)?)).await?;
         let current = current.ok_or_else(|| CoreError::RevisionNotFound(branch.to_owned()))?;
-        match self.move_ref_locked(repo, &name, Some(current), None).await {
-            Err(CoreError::Git(GitError::HeadMoved)) => Err(CoreError::RevisionNotFound(branch.to_owned())),
-            other => other,
+        if self.move_ref_locked(repo, &name, Some(current), None).await? {
+            Ok(())
+        } else {
+            Err(CoreError::RevisionNotFound(branch.to_owned()))
         }
     }
 
@@ -126,9 +126,10 @@ impl Hub {
             }
             None => target,
         };
-        match self.move_ref_locked(repo, &name, None, Some(object)).await {
-            Err(CoreError::Git(GitError::HeadMoved)) => Err(CoreError::Conflict(format!("Tag {name} already exists"))),
-            other => other,
+        if self.move_ref_locked(repo, &name, None, Some(object)).await? {
+            Ok(())
+        } else {
+            Err(CoreError::Conflict(format!("Tag {name} already exists")))
         }
     }
 
@@ -138,32 +139,23 @@ impl Hub {
         let listed = self.git_refs(repo).await?;
         let current = listed.into_iter().find(|git_ref| git_ref.name == name).map(|git_ref| git_ref.target);
         let current = current.ok_or_else(|| CoreError::RevisionNotFound(tag.to_owned()))?;
-        match self.move_ref_locked(repo, &name, Some(current), None).await {
-            Err(CoreError::Git(GitError::HeadMoved)) => Err(CoreError::RevisionNotFound(tag.to_owned())),
-            other => other,
+        if self.move_ref_locked(repo, &name, Some(current), None).await? {
+            Ok(())
+        } else {
+            Err(CoreError::RevisionNotFound(tag.to_owned()))
         }
     }
 
-    /// One compare-and-swap of a ref under the repo's ref lock.
+    /// One compare-and-swap of a ref under the repo's ref lock; `false` if it was not at `expected`.
     async fn move_ref_locked(
         &self,
         repo: &Repo,
         name: &str,
         expected: Option<ObjectId>,
         new: Option<ObjectId>,
-    ) -> CoreResult<()> {
+    ) -> CoreResult<bool> {
         let ref_lock = self.meta.lock_repo_refs(&repo.id).await?;
-        let (repo_id, name) = (repo.id.clone(), name.to_owned());
-        let moved = self
-            .blocking(move |git| {
-                // git treats creating a ref at the value it already has as done; the Hub
-                // reports it as existing. Nobody else moves refs while the lock is held.
-                if expected.is_none() && git.ref_target(&repo_id, &name)?.is_some() {
-                    return Err(GitError::HeadMoved.into());
-                }
-                Ok(git.update_ref(&repo_id, &name, expected.as_ref(), new.as_ref())?)
-            })
-            .await;
+        let moved = self.swap_ref(&repo.id, name, expected, new, None).await;
         ref_lock.release().await;
         moved
     }

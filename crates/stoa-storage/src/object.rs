@@ -196,9 +196,13 @@ impl ObjectBlobStore {
         if size <= MAX_SERVER_SIDE_COPY {
             return self.store.copy(from, to).await.map_err(storage_error);
         }
-        let upload = self.store.put_multipart(to).await.map_err(storage_error)?;
+        self.upload_unchecked(to, self.stream_of(from)).await
+    }
+
+    /// Streams bytes already known to be right (checked earlier) to `target`.
+    async fn upload_unchecked(&self, target: &Path, mut chunks: ByteStream) -> Result<(), StorageError> {
+        let upload = self.store.put_multipart(target).await.map_err(storage_error)?;
         let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_BYTES);
-        let mut chunks = self.stream_of(from);
         while let Some(chunk) = chunks.next().await {
             writer.wait_for_capacity(PARTS_IN_FLIGHT).await.map_err(storage_error)?;
             writer.put(chunk?);
@@ -248,14 +252,8 @@ impl BlobStore for ObjectBlobStore {
         let target = self.object_path(oid);
         if self.head_size(&target).await?.is_none() {
             let opened = tokio::fs::File::open(&file).await?;
-            let mut chunks = tokio_util::io::ReaderStream::with_capacity(opened, 1 << 20);
-            let upload = self.store.put_multipart(&target).await.map_err(storage_error)?;
-            let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_BYTES);
-            while let Some(chunk) = chunks.next().await {
-                writer.wait_for_capacity(PARTS_IN_FLIGHT).await.map_err(storage_error)?;
-                writer.put(chunk?);
-            }
-            writer.finish().await.map_err(storage_error)?;
+            self.upload_unchecked(&target, Box::pin(tokio_util::io::ReaderStream::with_capacity(opened, 1 << 20)))
+                .await?;
         }
         tokio::fs::remove_file(&file).await?;
         Ok(())
