@@ -50,6 +50,18 @@ impl Principal {
         }
     }
 
+    /// A signed-in caller whose token may write: what opening discussions, commenting and
+    /// proposing changes need, on top of reading the repo.
+    pub fn check_token_writes(&self) -> CoreResult<&User> {
+        match self {
+            Self::Anonymous => Err(CoreError::Unauthenticated("You must be authenticated to do this".to_owned())),
+            Self::User { user, .. } if self.can_write_with_token() => Ok(user),
+            Self::User { .. } => {
+                Err(CoreError::Forbidden("This token has read access only; a write token is needed".to_owned()))
+            }
+        }
+    }
+
     /// Creating or deleting repos in a namespace.
     pub fn check_namespace_write(&self, namespace: &str) -> CoreResult<&User> {
         let Self::User { user, .. } = self else {

@@ -15,12 +15,15 @@
 use std::io::{BufReader, Read, Write};
 
 use base64::Engine as _;
+use serde_json::json;
 use sha2::{Digest, Sha256};
 use stoa_types::RepoPath;
 use stoa_types::wire::{CommitDeleteLine, CommitFileLine, CommitHeader, CommitLfsFileLine};
 
 use crate::access::Principal;
 use crate::card;
+use crate::collab::discussions::activity;
+use crate::collab::store::DiscussionStatus;
 use crate::error::{CoreError, CoreResult};
 use crate::gitattributes::{LfsRules, lfs_rule_for};
 use crate::hub::Hub;
@@ -59,6 +62,8 @@ pub struct CommitResult {
     pub commit: ObjectId,
     /// False when the operations changed nothing (the head is returned, nothing is written).
     pub changed: bool,
+    /// The pull request opened for this commit (`create_pr`).
+    pub pull_request: Option<u64>,
 }
 
 fn field<T: serde::de::DeserializeOwned>(line: &SpooledLine, key: &str) -> CoreResult<T> {
@@ -190,16 +195,52 @@ enum PreparedChange {
 }
 
 impl Hub {
-    /// Applies a commit to a branch of a repo the caller may write to.
+    /// Whether the caller may commit to `revision` (or open a pull request against it): checked
+    /// before a possibly large body is read.
+    pub async fn check_commit_allowed(
+        &self,
+        principal: &Principal,
+        repo: &Repo,
+        revision: &str,
+        create_pr: bool,
+    ) -> CoreResult<()> {
+        if create_pr {
+            return self.check_participate(principal, repo).map(|_| ());
+        }
+        match self.resolve_revision(repo, revision).await?.branch_ref {
+            Some(branch_ref) => self.check_ref_write(principal, repo, &branch_ref).await,
+            None => principal.check_write(repo),
+        }
+    }
+
+    /// Applies a commit to a branch (or a pull request ref) of a repo; with `create_pr`, opens
+    /// a pull request against `revision` and commits to it instead.
     pub async fn create_commit(
         &self,
         principal: &Principal,
         repo: &Repo,
         revision: &str,
         operations: CommitOperations,
+        create_pr: bool,
     ) -> CoreResult<CommitResult> {
-        principal.check_write(repo)?;
-        let user = principal.user().expect("check_write refuses anonymous callers").clone();
+        self.check_commit_allowed(principal, repo, revision, create_pr).await?;
+        let user = principal.user().expect("committers are signed in").clone();
+        let (revision, pull_request) = if create_pr {
+            let pr = self
+                .create_pull_request(
+                    principal,
+                    repo,
+                    &operations.header.summary,
+                    &operations.header.description,
+                    Some(revision),
+                    DiscussionStatus::Open,
+                )
+                .await?;
+            (format!("refs/pr/{}", pr.num), Some(pr.num))
+        } else {
+            (revision.to_owned(), None)
+        };
+        let revision = revision.as_str();
         let resolved = self.resolve_revision(repo, revision).await?;
         let Some(branch_ref) = resolved.branch_ref.clone() else {
             return Err(CoreError::RevisionNotFound(revision.to_owned()));
@@ -232,7 +273,7 @@ impl Hub {
             let (new_commit, changes, lfs_oids, readme) =
                 self.write_commit_objects(repo, &head, changes, &user, &message).await?;
             let Some(new_commit) = new_commit else {
-                return Ok(CommitResult { commit: head, changed: false });
+                return Ok(CommitResult { commit: head, changed: false, pull_request });
             };
             let is_default_branch = branch_ref == "refs/heads/main";
             let intent = CommitIntent {
@@ -245,6 +286,12 @@ impl Hub {
                 is_default_branch,
                 tags: readme.filter(|_| is_default_branch),
                 xet_files: xet_files.clone(),
+                activity: Some(activity(
+                    repo,
+                    &user,
+                    "commit",
+                    json!({"oid": new_commit.as_str(), "title": header.summary, "ref": branch_ref}),
+                )),
             };
             // Held from the intent to its outcome: recovery on any node skips a locked repo,
             // so it never drops an intent whose ref is about to move.
@@ -255,7 +302,8 @@ impl Hub {
             match outcome? {
                 true => {
                     tracing::info!(repo.id = %repo.full_name(), commit = %new_commit, "commit created");
-                    return Ok(CommitResult { commit: new_commit, changed: true });
+                    self.note_pull_request_commit(repo, &branch_ref, &user, &new_commit).await;
+                    return Ok(CommitResult { commit: new_commit, changed: true, pull_request });
                 }
                 false => {
                     if parent_pin.is_some() {

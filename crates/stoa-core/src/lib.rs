@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod card;
+pub mod collab;
 pub mod commit;
 pub mod commit_cache;
 pub mod coordination;

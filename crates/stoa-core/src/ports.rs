@@ -139,6 +139,8 @@ pub struct Repo {
     pub downloads_all_time: i64,
     /// Rolling 30-day download count, computed by the store.
     pub downloads: i64,
+    pub likes: i64,
+    pub discussions_disabled: bool,
     pub tags: Vec<String>,
 }
 
@@ -199,12 +201,22 @@ pub struct CommitIntent {
     pub tags: Option<Vec<String>>,
     /// (SHA-256, Xet file hash) of LFS files that arrived through Xet.
     pub xet_files: Vec<(String, String)>,
+    /// Recorded in the activity log when the intent is applied.
+    pub activity: Option<crate::collab::store::ActivityEntry>,
 }
 
 /// The metadata store: users, tokens, repos, LFS object registry, download counts, and the
 /// Xet CAS metadata.
 #[async_trait]
-pub trait MetaStore: crate::xet::store::XetMetaStore + crate::coordination::Coordination + Send + Sync + Debug {
+pub trait MetaStore:
+    crate::xet::store::XetMetaStore
+    + crate::coordination::Coordination
+    + crate::collab::store::CollabStore
+    + crate::collab::collection_store::CollectionStore
+    + Send
+    + Sync
+    + Debug
+{
     async fn create_user(&self, user: NewUser, id: String, now: i64) -> Result<User, StoreError>;
     async fn user_by_name(&self, name: &str) -> Result<Option<User>, StoreError>;
     async fn user_by_id(&self, id: &str) -> Result<Option<User>, StoreError>;
@@ -296,6 +308,28 @@ impl GitRef {
     pub fn commit(&self) -> &ObjectId {
         self.peeled.as_ref().unwrap_or(&self.target)
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileChangeKind {
+    Added,
+    Modified,
+    Deleted,
+}
+
+/// A file that differs between two commits; sizes are absent on the side where it is missing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileDiff {
+    pub path: String,
+    pub kind: FileChangeKind,
+    pub old_size: Option<u64>,
+    pub new_size: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MergeOutcome {
+    Clean { tree: ObjectId },
+    Conflicts { paths: Vec<String> },
 }
 
 #[derive(Debug, Clone)]
@@ -408,6 +442,36 @@ pub trait GitStore: Send + Sync + Debug {
         commit: &ObjectId,
         paths: &[String],
     ) -> Result<std::collections::HashMap<String, CommitInfo>, GitError>;
+    /// The files that differ between two commits, with their sizes.
+    fn diff_files(&self, repo_id: &str, from: &ObjectId, to: &ObjectId) -> Result<Vec<FileDiff>, GitError>;
+    /// The unified diff of two commits as `git diff` prints it, cut after `max_bytes`.
+    fn unified_diff(&self, repo_id: &str, from: &ObjectId, to: &ObjectId, max_bytes: usize)
+    -> Result<String, GitError>;
+    /// The first-parent history of `start` limited to commits that changed `path`.
+    fn path_history(
+        &self,
+        repo_id: &str,
+        start: &ObjectId,
+        path: &str,
+        skip: usize,
+        limit: usize,
+    ) -> Result<(Vec<CommitInfo>, bool), GitError>;
+    /// Three-way merge of `theirs` into `ours` from their merge base; writes the merged tree.
+    fn merge_trees(&self, repo_id: &str, ours: &ObjectId, theirs: &ObjectId) -> Result<MergeOutcome, GitError>;
+    /// The best common ancestor of two commits; `None` for unrelated histories.
+    fn merge_base(&self, repo_id: &str, a: &ObjectId, b: &ObjectId) -> Result<Option<ObjectId>, GitError>;
+    fn tree_of(&self, repo_id: &str, commit: &ObjectId) -> Result<ObjectId, GitError>;
+    /// Writes a commit of an existing tree (no ref moves).
+    fn commit_of_tree(
+        &self,
+        repo_id: &str,
+        tree: &ObjectId,
+        parents: &[ObjectId],
+        author: &Signature,
+        message: &str,
+    ) -> Result<ObjectId, GitError>;
+    /// Copies a repo's branches and tags with their history under a new internal id.
+    fn duplicate(&self, from_repo_id: &str, to_repo_id: &str) -> Result<(), GitError>;
     /// Whether `ancestor` is reachable from `descendant` (or equal to it).
     fn is_ancestor(&self, repo_id: &str, ancestor: &ObjectId, descendant: &ObjectId) -> Result<bool, GitError>;
 }

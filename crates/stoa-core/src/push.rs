@@ -6,11 +6,14 @@
 
 use std::path::PathBuf;
 
+use serde_json::json;
+
 use crate::access::Principal;
+use crate::collab::discussions::activity;
 use crate::error::{CoreError, CoreResult};
 use crate::hub::Hub;
 use crate::lfs::{LfsPointer, MAX_POINTER_SIZE};
-use crate::ports::{CommitIntent, GitError, ObjectId, Repo};
+use crate::ports::{CommitIntent, GitError, ObjectId, Repo, User};
 use crate::tokens::new_object_id;
 
 /// One ref update asked for by the client; `None` means "absent" (create or delete).
@@ -46,7 +49,8 @@ struct CheckedTip {
 
 impl Hub {
     /// Applies a push. `pack` is the received pack file (absent when only deleting refs).
-    /// `refs/pr/*` are writable by repo writers only until pull requests exist.
+    /// Writers may push any branch, tag or PR ref; the author of an open pull request may push
+    /// to its `refs/pr/<num>` (and nothing else).
     pub async fn receive_push(
         &self,
         principal: &Principal,
@@ -55,7 +59,16 @@ impl Hub {
         pack: Option<PathBuf>,
         atomic: bool,
     ) -> CoreResult<PushReport> {
-        principal.check_write(repo)?;
+        if commands.is_empty() {
+            principal.check_write(repo)?;
+        }
+        for command in &commands {
+            if command.new.is_none() {
+                principal.check_write(repo)?;
+            }
+            self.check_ref_write(principal, repo, &command.name).await?;
+        }
+        let user = principal.user().expect("pushers are signed in").clone();
         if let Some(pack) = pack {
             let repo_id = repo.id.clone();
             let ingested = self.blocking(move |git| Ok(git.ingest_pack(&repo_id, &pack))).await?;
@@ -81,7 +94,7 @@ impl Hub {
             return Ok(PushReport { unpack: Ok(()), refs });
         }
         let ref_lock = self.meta.lock_repo_refs(&repo.id).await?;
-        let outcome = self.move_refs(repo, &commands, checked, atomic).await;
+        let outcome = self.move_refs(repo, &user, &commands, checked, atomic).await;
         ref_lock.release().await;
         Ok(PushReport { unpack: Ok(()), refs: outcome? })
     }
@@ -129,6 +142,7 @@ impl Hub {
     async fn move_refs(
         &self,
         repo: &Repo,
+        user: &User,
         commands: &[RefCommand],
         checked: Vec<Result<CheckedTip, String>>,
         atomic: bool,
@@ -148,14 +162,20 @@ impl Hub {
         for (command, check) in commands.iter().zip(checked) {
             let outcome = match check {
                 Err(reason) => Some(reason),
-                Ok(tip) => self.move_ref(repo, command, tip).await?,
+                Ok(tip) => self.move_ref(repo, user, command, tip).await?,
             };
             report.push((command.name.clone(), outcome));
         }
         Ok(report)
     }
 
-    async fn move_ref(&self, repo: &Repo, command: &RefCommand, tip: CheckedTip) -> CoreResult<Option<String>> {
+    async fn move_ref(
+        &self,
+        repo: &Repo,
+        user: &User,
+        command: &RefCommand,
+        tip: CheckedTip,
+    ) -> CoreResult<Option<String>> {
         let is_branch = command.name.starts_with("refs/heads/") || command.name.starts_with("refs/pr/");
         let intent = match (&command.new, is_branch) {
             (Some(new), true) => {
@@ -171,6 +191,12 @@ impl Hub {
                     is_default_branch,
                     tags,
                     xet_files: tip.xet_files,
+                    activity: Some(activity(
+                        repo,
+                        user,
+                        "commit",
+                        json!({"oid": new.as_str(), "ref": command.name, "via": "git"}),
+                    )),
                 })
             }
             _ => None,
@@ -181,6 +207,9 @@ impl Hub {
             return Ok(Some("stale info: the ref moved meanwhile (fetch first)".to_owned()));
         }
         tracing::info!(repo.id = %repo.full_name(), r#ref = %command.name, "push applied");
+        if let Some(new) = &command.new {
+            self.note_pull_request_commit(repo, &command.name, user, new).await;
+        }
         Ok(None)
     }
 
@@ -197,7 +226,7 @@ impl Hub {
     }
 
     /// Tags of the README card at `commit` (an empty list without a README).
-    async fn readme_tags_at(&self, repo: &Repo, commit: &ObjectId) -> CoreResult<Option<Vec<String>>> {
+    pub(crate) async fn readme_tags_at(&self, repo: &Repo, commit: &ObjectId) -> CoreResult<Option<Vec<String>>> {
         let (repo_id, commit) = (repo.id.clone(), commit.clone());
         self.blocking(move |git| {
             let readme = stoa_types::RepoPath::parse("README.md").expect("a valid path");

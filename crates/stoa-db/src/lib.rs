@@ -4,6 +4,8 @@
 //! of a multi-node deployment; both pass the same contract suite (`tests/metastore_contract.rs`).
 
 mod codec;
+mod collab_sql;
+mod collections_sql;
 mod pg_intents;
 mod pg_jobs;
 mod pg_repos;

@@ -67,8 +67,8 @@ impl PgStore {
 
     pub(crate) async fn insert_intent(&self, intent: &CommitIntent) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO commit_intents (id, repo_id, ref_name, new_commit, lfs_oids, committed_at, is_default_branch, tags, xet_files) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            "INSERT INTO commit_intents (id, repo_id, ref_name, new_commit, lfs_oids, committed_at, is_default_branch, tags, xet_files, activity) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(&intent.id)
         .bind(&intent.repo_id)
@@ -79,6 +79,7 @@ impl PgStore {
         .bind(intent.is_default_branch)
         .bind(codec::encode_intent_tags(intent.tags.as_ref()))
         .bind(codec::encode_xet_files(&intent.xet_files))
+        .bind(codec::encode_activity(intent.activity.as_ref()))
         .execute(self.pool())
         .await
         .map_err(backend)?;
@@ -147,6 +148,9 @@ impl PgStore {
                 .map_err(backend)?;
             }
         }
+        if let Some(activity) = &intent.activity {
+            crate::collab_sql::postgres::insert_activity(&mut transaction, activity).await?;
+        }
         sqlx::query("DELETE FROM commit_intents WHERE id = $1")
             .bind(&intent.id)
             .execute(&mut *transaction)
@@ -182,6 +186,7 @@ impl PgStore {
                     committed_at: row.get("committed_at"),
                     is_default_branch: row.get("is_default_branch"),
                     xet_files: codec::decode_xet_files(row.get("xet_files")),
+                    activity: codec::decode_activity(row.get("activity")),
                     tags: codec::decode_intent_tags(row.get("tags")),
                 }
             })

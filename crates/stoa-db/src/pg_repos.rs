@@ -22,6 +22,8 @@ fn repo_from_row(row: &PgRow) -> Result<Repo, StoreError> {
         last_modified: row.get("last_modified"),
         downloads_all_time: row.get("downloads_all_time"),
         downloads: row.get("downloads"),
+        likes: row.get("likes"),
+        discussions_disabled: row.get("discussions_disabled"),
         tags: codec::repo_tags(row.get("tags")),
     })
 }

@@ -66,8 +66,8 @@ impl SqliteStore {
     pub(crate) async fn insert_intent(&self, intent: &CommitIntent) -> Result<(), StoreError> {
         let tags = codec::encode_intent_tags(intent.tags.as_ref());
         sqlx::query(
-            "INSERT INTO commit_intents (id, repo_id, ref_name, new_commit, lfs_oids, committed_at, is_default_branch, tags, xet_files) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO commit_intents (id, repo_id, ref_name, new_commit, lfs_oids, committed_at, is_default_branch, tags, xet_files, activity) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&intent.id)
         .bind(&intent.repo_id)
@@ -78,6 +78,7 @@ impl SqliteStore {
         .bind(intent.is_default_branch)
         .bind(tags)
         .bind(codec::encode_xet_files(&intent.xet_files))
+        .bind(codec::encode_activity(intent.activity.as_ref()))
         .execute(self.pool())
         .await
         .map_err(backend)?;
@@ -133,6 +134,9 @@ impl SqliteStore {
                     .map_err(backend)?;
             }
         }
+        if let Some(activity) = &intent.activity {
+            crate::collab_sql::sqlite::insert_activity(&mut transaction, activity).await?;
+        }
         sqlx::query("DELETE FROM commit_intents WHERE id = ?")
             .bind(&intent.id)
             .execute(&mut *transaction)
@@ -168,6 +172,7 @@ impl SqliteStore {
                     committed_at: row.get("committed_at"),
                     is_default_branch: row.get("is_default_branch"),
                     xet_files: codec::decode_xet_files(row.get("xet_files")),
+                    activity: codec::decode_activity(row.get("activity")),
                     tags: codec::decode_intent_tags(row.get("tags")),
                 }
             })

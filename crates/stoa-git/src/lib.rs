@@ -3,6 +3,7 @@
 //! Objects are written before any ref points at them, and refs move with a lock-file
 //! compare-and-swap, so a killed process never leaves a ref to a missing object.
 
+mod compare;
 mod read;
 mod transport;
 mod write;
@@ -229,6 +230,68 @@ impl stoa_core::ports::GitStore for GixStore {
         paths: &[String],
     ) -> Result<std::collections::HashMap<String, stoa_core::ports::CommitInfo>, GitError> {
         self.find_last_commits(repo_id, commit, paths)
+    }
+
+    fn diff_files(
+        &self,
+        repo_id: &str,
+        from: &ObjectId,
+        to: &ObjectId,
+    ) -> Result<Vec<stoa_core::ports::FileDiff>, GitError> {
+        GixStore::diff_files(self, repo_id, from, to)
+    }
+
+    fn unified_diff(
+        &self,
+        repo_id: &str,
+        from: &ObjectId,
+        to: &ObjectId,
+        max_bytes: usize,
+    ) -> Result<String, GitError> {
+        GixStore::unified_diff(self, repo_id, from, to, max_bytes)
+    }
+
+    fn path_history(
+        &self,
+        repo_id: &str,
+        start: &ObjectId,
+        path: &str,
+        skip: usize,
+        limit: usize,
+    ) -> Result<(Vec<stoa_core::ports::CommitInfo>, bool), GitError> {
+        GixStore::path_history(self, repo_id, start, path, skip, limit)
+    }
+
+    fn merge_trees(
+        &self,
+        repo_id: &str,
+        ours: &ObjectId,
+        theirs: &ObjectId,
+    ) -> Result<stoa_core::ports::MergeOutcome, GitError> {
+        GixStore::merge_trees(self, repo_id, ours, theirs)
+    }
+
+    fn merge_base(&self, repo_id: &str, a: &ObjectId, b: &ObjectId) -> Result<Option<ObjectId>, GitError> {
+        GixStore::merge_base(self, repo_id, a, b)
+    }
+
+    fn tree_of(&self, repo_id: &str, commit: &ObjectId) -> Result<ObjectId, GitError> {
+        GixStore::tree_of(self, repo_id, commit)
+    }
+
+    fn commit_of_tree(
+        &self,
+        repo_id: &str,
+        tree: &ObjectId,
+        parents: &[ObjectId],
+        author: &stoa_core::ports::Signature,
+        message: &str,
+    ) -> Result<ObjectId, GitError> {
+        GixStore::commit_of_tree(self, repo_id, tree, parents, author, message)
+    }
+
+    fn duplicate(&self, from_repo_id: &str, to_repo_id: &str) -> Result<(), GitError> {
+        self.duplicate_repo(from_repo_id, to_repo_id)
     }
 
     fn is_ancestor(&self, repo_id: &str, ancestor: &ObjectId, descendant: &ObjectId) -> Result<bool, GitError> {

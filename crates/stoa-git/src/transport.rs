@@ -10,7 +10,7 @@ use stoa_core::ports::{GitError, GitRef, ObjectId, PushedBlob};
 
 use crate::GixStore;
 
-fn git(dir: &Path) -> Command {
+pub(crate) fn git(dir: &Path) -> Command {
     let mut command = Command::new("git");
     command.arg("--git-dir").arg(dir).env("GIT_TERMINAL_PROMPT", "0").stdin(Stdio::null());
     command
@@ -20,7 +20,7 @@ fn failed(what: &str, output: &std::process::Output) -> GitError {
     GitError::Backend(format!("git {what} failed: {}", String::from_utf8_lossy(&output.stderr).trim()))
 }
 
-fn run(what: &str, command: &mut Command) -> Result<Vec<u8>, GitError> {
+pub(crate) fn run(what: &str, command: &mut Command) -> Result<Vec<u8>, GitError> {
     let output = command.output().map_err(|error| GitError::Backend(format!("running git {what}: {error}")))?;
     if output.status.success() { Ok(output.stdout) } else { Err(failed(what, &output)) }
 }
@@ -37,7 +37,7 @@ pub(crate) fn index_pack(dir: &Path, pack: &Path) -> Result<(), GitError> {
 }
 
 /// Feeds `input` to a git command and returns what it prints.
-fn pipe(dir: &Path, what: &str, args: &[&str], input: Vec<u8>) -> Result<Vec<u8>, GitError> {
+pub(crate) fn pipe(dir: &Path, what: &str, args: &[&str], input: Vec<u8>) -> Result<Vec<u8>, GitError> {
     let mut child = git(dir)
         .args(args)
         .stdin(Stdio::piped())

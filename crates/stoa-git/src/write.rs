@@ -48,7 +48,7 @@ fn write_tree_changes(
     Ok(editor.write().map_err(backend)?.detach())
 }
 
-fn write_commit_object(
+pub(crate) fn write_commit_object(
     repo: &gix::Repository,
     tree: gix::ObjectId,
     parents: Vec<gix::ObjectId>,

@@ -34,6 +34,22 @@ pub(crate) enum Endpoint {
     Branch { repo: RepoRef, branch: String },
     /// `POST /api/{T}/{id}/tag/{revision}`, `DELETE /api/{T}/{id}/tag/{tag}`.
     Tag { repo: RepoRef, segment: String },
+    /// `POST /api/{T}/{id}/super-squash/{branch}`.
+    SuperSquash { repo: RepoRef, branch: String },
+    /// `/api/{T}/{id}/discussions[/...]`: the segments after `discussions`, decoded.
+    Discussions { repo: RepoRef, rest: Vec<String> },
+    /// `PUT /api/{T}/{id}/settings`.
+    Settings { repo: RepoRef },
+    /// `POST`/`DELETE /api/{T}/{id}/like`.
+    Like { repo: RepoRef },
+    /// `GET /api/{T}/{id}/likers`.
+    Likers { repo: RepoRef },
+    /// `POST /api/{T}/{id}/duplicate`.
+    Duplicate { repo: RepoRef },
+    /// `GET /api/{T}/{id}/activity` (Stoa's activity log).
+    Activity { repo: RepoRef },
+    /// `GET /api/{T}/{id}/compare/{base}..{head}`.
+    Compare { repo: RepoRef, spec: String },
     /// `GET /api/{T}/{id}/xet-{read|write}-token/{rev}`.
     XetToken { repo: RepoRef, write: bool, revision: String },
     /// A Tier-2/3 repo operation of the Hub that Stoa does not offer yet.
@@ -66,24 +82,20 @@ const API_OPERATIONS: &[&str] = &[
     "tag",
     "xet-read-token",
     "xet-write-token",
+    "super-squash",
+    "discussions",
+    "settings",
+    "like",
+    "likers",
+    "duplicate",
+    "activity",
+    "compare",
 ];
 
 /// Repo operations of the Hub API that come with later issues; recognised so that a missing repo
 /// still answers `RepoNotFound` and an existing one a clear 501.
-const PLANNED_OPERATIONS: &[&str] = &[
-    "super-squash",
-    "discussions",
-    "settings",
-    "user-access-request",
-    "auth-check",
-    "like",
-    "likers",
-    "duplicate",
-    "lfs-files",
-    "safetensors-metadata",
-    "compare",
-    "treesize",
-];
+const PLANNED_OPERATIONS: &[&str] =
+    &["user-access-request", "auth-check", "lfs-files", "safetensors-metadata", "treesize"];
 
 fn decode(segment: &str) -> String {
     percent_decode_str(segment).decode_utf8_lossy().into_owned()
@@ -126,8 +138,20 @@ fn parse_api(repo_type: RepoType, segments: &[&str]) -> Option<Endpoint> {
     let Some((operation, args)) = rest.split_first() else {
         return Some(Endpoint::RepoInfo { repo, revision: None });
     };
-    if *operation == "refs" {
-        return args.is_empty().then_some(Endpoint::ListRepoRefs { repo });
+    let bare = match *operation {
+        "refs" => Some(Endpoint::ListRepoRefs { repo: repo.clone() }),
+        "settings" => Some(Endpoint::Settings { repo: repo.clone() }),
+        "like" => Some(Endpoint::Like { repo: repo.clone() }),
+        "likers" => Some(Endpoint::Likers { repo: repo.clone() }),
+        "duplicate" => Some(Endpoint::Duplicate { repo: repo.clone() }),
+        "activity" => Some(Endpoint::Activity { repo: repo.clone() }),
+        "discussions" => {
+            return Some(Endpoint::Discussions { repo, rest: args.iter().map(|segment| decode(segment)).collect() });
+        }
+        _ => None,
+    };
+    if let Some(endpoint) = bare {
+        return args.is_empty().then_some(endpoint);
     }
     if PLANNED_OPERATIONS.contains(operation) {
         return Some(Endpoint::NotYetImplemented { repo, operation: (*operation).to_owned() });
@@ -147,6 +171,8 @@ fn parse_api(repo_type: RepoType, segments: &[&str]) -> Option<Endpoint> {
         "commits" => Endpoint::ListRepoCommits { repo, revision: whole_revision() },
         "branch" => Endpoint::Branch { repo, branch: whole_revision() },
         "tag" => Endpoint::Tag { repo, segment: whole_revision() },
+        "super-squash" => Endpoint::SuperSquash { repo, branch: whole_revision() },
+        "compare" => Endpoint::Compare { repo, spec: whole_revision() },
         "xet-read-token" => Endpoint::XetToken { repo, write: false, revision: whole_revision() },
         "xet-write-token" => Endpoint::XetToken { repo, write: true, revision: whole_revision() },
         _ => return None,
@@ -207,6 +233,40 @@ fn parse_web(segments: &[&str]) -> Option<Endpoint> {
         return None;
     }
     Some(Endpoint::Resolve { repo: RepoRef { repo_type, id }, revision, path })
+}
+
+impl Endpoint {
+    /// The repo the path names.
+    pub(crate) fn repo(&self) -> &RepoRef {
+        match self {
+            Self::RepoInfo { repo, .. }
+            | Self::ListRepoTree { repo, .. }
+            | Self::GetPathsInfo { repo, .. }
+            | Self::PreuploadLfsFiles { repo, .. }
+            | Self::CreateCommit { repo, .. }
+            | Self::ListRepoRefs { repo }
+            | Self::ListRepoCommits { repo, .. }
+            | Self::Branch { repo, .. }
+            | Self::Tag { repo, .. }
+            | Self::SuperSquash { repo, .. }
+            | Self::Discussions { repo, .. }
+            | Self::Settings { repo }
+            | Self::Like { repo }
+            | Self::Likers { repo }
+            | Self::Duplicate { repo }
+            | Self::Activity { repo }
+            | Self::Compare { repo, .. }
+            | Self::XetToken { repo, .. }
+            | Self::NotYetImplemented { repo, .. }
+            | Self::Resolve { repo, .. }
+            | Self::LfsBatch { repo }
+            | Self::LfsVerify { repo }
+            | Self::LfsLocks { repo, .. }
+            | Self::GitInfoRefs { repo }
+            | Self::GitUploadPack { repo }
+            | Self::GitReceivePack { repo } => repo,
+        }
+    }
 }
 
 /// Parses a raw request path; `None` for paths that are not Hub repo endpoints.
@@ -284,10 +344,19 @@ mod tests {
         );
         assert_eq!(
             parse("/api/models/u/r/super-squash/main"),
-            Some(Endpoint::NotYetImplemented {
+            Some(Endpoint::SuperSquash { repo: repo(RepoType::Model, "u/r"), branch: "main".to_owned() })
+        );
+        assert_eq!(
+            parse("/api/models/u/r/discussions/3/comment/ABC/edit"),
+            Some(Endpoint::Discussions {
                 repo: repo(RepoType::Model, "u/r"),
-                operation: "super-squash".to_owned()
+                rest: ["3", "comment", "ABC", "edit"].map(str::to_owned).to_vec()
             })
+        );
+        assert_eq!(parse("/api/models/u/r/settings"), Some(Endpoint::Settings { repo: repo(RepoType::Model, "u/r") }));
+        assert_eq!(
+            parse("/api/models/u/r/lfs-files"),
+            Some(Endpoint::NotYetImplemented { repo: repo(RepoType::Model, "u/r"), operation: "lfs-files".to_owned() })
         );
     }
 

@@ -53,6 +53,10 @@ impl ApiError {
         self
     }
 
+    pub(crate) fn is_repo_not_found(&self) -> bool {
+        self.0.error.code() == ErrorCode::RepoNotFound
+    }
+
     pub(crate) fn status(&self) -> StatusCode {
         status_of(&self.0.error, self.0.anonymous)
     }

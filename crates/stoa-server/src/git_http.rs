@@ -58,8 +58,9 @@ fn git_response(content_type: &'static str, body: Body) -> Response {
     (StatusCode::OK, headers, body).into_response()
 }
 
-/// Who may use the service: readers fetch, writers push. Anonymous callers get 401 with
-/// `WWW-Authenticate` wherever a token could help, so that git asks for credentials.
+/// Who may use the service: readers fetch; writers push, and so do authors of open pull
+/// requests, to their PR's ref only (checked per ref by `Hub::receive_push`). Anonymous callers
+/// get 401 with `WWW-Authenticate` wherever a token could help, so that git asks for credentials.
 async fn authorize(
     state: &AppState,
     headers: &HeaderMap,
@@ -69,7 +70,7 @@ async fn authorize(
     let caller = Caller::from_headers(state, headers).await?;
     let repo = caller.repo(state, repo_ref).await?;
     if service == Service::ReceivePack
-        && let Err(error) = caller.principal.check_write(&repo)
+        && let Err(error) = caller.principal.check_token_writes()
     {
         return Err(match caller.principal.user() {
             None => ApiError::new(CoreError::Unauthenticated("authentication required to push".to_owned()), true),

@@ -20,7 +20,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::{any, delete, get, post, put};
+use axum::routing::{any, delete, get, patch, post, put};
 use axum::serve::ListenerExt as _;
 use stoa_core::Hub;
 use tokio::net::TcpListener;
@@ -64,6 +64,21 @@ pub fn router(state: AppState) -> Router {
         .route("/api/whoami-v2", get(api::whoami::whoami))
         .route("/api/repos/create", post(api::repos::create_repo))
         .route("/api/repos/delete", delete(api::repos::delete_repo))
+        .route("/api/repos/move", post(api::lifecycle::move_repo))
+        .route("/api/users/{user}/likes", get(api::social::list_liked_repos))
+        .route("/api/users/{user}/activity", get(api::social::user_activity))
+        .route("/api/collections", get(api::collections::list_collections).post(api::collections::create_collection))
+        .route(
+            "/api/collections/{namespace}/{slug}",
+            get(api::collections::get_collection)
+                .patch(api::collections::update_collection)
+                .delete(api::collections::delete_collection),
+        )
+        .route("/api/collections/{namespace}/{slug}/items", post(api::collections::add_collection_item))
+        .route(
+            "/api/collections/{namespace}/{slug}/items/{item}",
+            patch(api::collections::update_collection_item).delete(api::collections::delete_collection_item),
+        )
         .route("/api/validate-yaml", post(api::validate_yaml::validate_yaml))
         .route("/api/models", get(api::list_repos::list_models))
         .route("/api/datasets", get(api::list_repos::list_datasets))

@@ -9,6 +9,19 @@ pub fn format_unix(seconds: i64) -> String {
     date.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
+/// Formats unix milliseconds like [`format_unix`].
+#[must_use]
+pub fn format_millis(millis: i64) -> String {
+    let date = Utc.timestamp_millis_opt(millis).single().unwrap_or(DateTime::UNIX_EPOCH);
+    date.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// Current time in unix milliseconds.
+#[must_use]
+pub fn now_millis() -> i64 {
+    Utc::now().timestamp_millis()
+}
+
 /// Current time in unix seconds.
 #[must_use]
 pub fn now_unix() -> i64 {

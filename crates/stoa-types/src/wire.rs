@@ -216,6 +216,9 @@ pub struct CommitResponse {
     pub commit_oid: String,
     pub commit_url: String,
     pub hook_output: String,
+    /// Set when the commit opened a pull request (`create_pr=1`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pull_request_url: Option<String>,
 }
 
 /// `POST /api/validate-yaml`.

@@ -29,28 +29,29 @@ pub(crate) async fn create_commit(
     let fail = |error| caller.fail(error);
     let hub = &state.hub;
     let repo = caller.repo(state, &repo_ref).await?;
-    if query.flag("create_pr") {
-        return Err(ApiError::bad_request("pull requests are not supported by this server yet"));
-    }
+    let create_pr = query.flag("create_pr");
     // Refuse before reading what may be hundreds of MB.
-    caller.principal.check_write(&repo).map_err(fail)?;
+    hub.check_commit_allowed(&caller.principal, &repo, revision, create_pr).await.map_err(fail)?;
     let stream = Box::pin(body.into_data_stream().map_err(std::io::Error::other));
     let lines = read_ndjson(stream, &hub.blobs().scratch_dir()).await.map_err(|error| match error {
         NdjsonError::Malformed(message) => ApiError::bad_request(message),
         NdjsonError::Io(error) => ApiError::bad_request(format!("the commit body could not be read: {error}")),
     })?;
     let operations = parse_operations(lines).map_err(fail)?;
-    let result =
-        hub.create_commit(&caller.principal, &repo, revision, operations).await.map_err(|error| match error {
+    let result = hub.create_commit(&caller.principal, &repo, revision, operations, create_pr).await.map_err(
+        |error| match error {
             CoreError::RevisionNotFound(_) => fail(CoreError::RevisionNotFound(revision.to_owned())),
             other => fail(other),
-        })?;
+        },
+    )?;
     let commit_url = format!("{}/commit/{}", state.public_url.repo(repo.repo_type, &repo.full_name()), result.commit);
+    let repo_url = state.public_url.repo(repo.repo_type, &repo.full_name());
     Ok(Json(CommitResponse {
         success: true,
         commit_oid: result.commit.to_string(),
         commit_url,
         hook_output: String::new(),
+        pull_request_url: result.pull_request.map(|num| format!("{repo_url}/discussions/{num}")),
     })
     .into_response())
 }

@@ -1,21 +1,26 @@
 //! Handlers of the Hub API, one module per client operation, and the dispatcher for the
 //! repo-shaped paths parsed by [`crate::endpoint`].
 
+pub(crate) mod collections;
 pub(crate) mod commit;
+pub(crate) mod discussions;
+pub(crate) mod lifecycle;
 pub(crate) mod list_repos;
 pub(crate) mod preupload;
 pub(crate) mod refs;
 pub(crate) mod repo_info;
 pub(crate) mod repos;
+pub(crate) mod social;
 pub(crate) mod tree;
 pub(crate) mod validate_yaml;
 pub(crate) mod whoami;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use stoa_core::CoreError;
+use stoa_core::collab::lifecycle::FoundRepo;
 
 use crate::AppState;
 use crate::auth::Caller;
@@ -53,8 +58,45 @@ pub(crate) async fn dispatch(State(state): State<AppState>, request: Request) ->
     let Some(endpoint) = endpoint::parse(parts.uri.path()) else {
         return ApiError::not_found_route(parts.method.as_str(), parts.uri.path()).into_response();
     };
+    let repo = endpoint.repo().clone();
     let result = route(&state, &parts.method, &parts.headers, endpoint, query, body).await;
-    result.unwrap_or_else(IntoResponse::into_response)
+    match result {
+        Ok(response) => response,
+        Err(error) if error.is_repo_not_found() => {
+            match redirect_to_moved(&state, &parts.headers, &repo, &parts.uri).await {
+                Some(redirect) => redirect,
+                None => error.into_response(),
+            }
+        }
+        Err(error) => error.into_response(),
+    }
+}
+
+/// A repo that was moved answers under its old name with a redirect to the same path under its
+/// new name (relative, as the Hub does), for callers who may read it; to everyone else the old
+/// name is as missing as any other.
+async fn redirect_to_moved(
+    state: &AppState,
+    headers: &HeaderMap,
+    repo: &endpoint::RepoRef,
+    uri: &axum::http::Uri,
+) -> Option<Response> {
+    let principal = crate::auth::principal(state, headers).await.ok()?;
+    let moved = match state.hub.find_repo_or_moved(&principal, repo.repo_type, &repo.id).await.ok()? {
+        FoundRepo::Moved(moved) => moved,
+        FoundRepo::Here(_) => return None,
+    };
+    let path = uri.path();
+    let old = format!("/{}", repo.id);
+    let at = path.find(&format!("{old}/")).or_else(|| path.ends_with(&old).then(|| path.len() - old.len()))?;
+    let mut location = format!("{}/{}{}", &path[..at], moved.full_name(), &path[at + old.len()..]);
+    if let Some(query) = uri.query() {
+        location.push('?');
+        location.push_str(query);
+    }
+    let mut response = StatusCode::TEMPORARY_REDIRECT.into_response();
+    response.headers_mut().insert(header::LOCATION, HeaderValue::from_str(&location).ok()?);
+    Some(response)
 }
 
 async fn route(
@@ -93,6 +135,22 @@ async fn route(
         (Method::POST | Method::DELETE, Endpoint::Tag { repo, segment }) => {
             refs::tag(state, method, headers, repo, &segment, &read_body(body).await?).await
         }
+        (Method::POST, Endpoint::SuperSquash { repo, branch }) => {
+            lifecycle::super_squash_history(state, headers, repo, &branch, &read_body(body).await?).await
+        }
+        (_, Endpoint::Discussions { repo, rest }) => {
+            discussions::discussions(state, method, headers, repo, &rest, &query, &read_body(body).await?).await
+        }
+        (Method::PUT, Endpoint::Settings { repo }) => {
+            lifecycle::update_repo_settings(state, headers, repo, &read_body(body).await?).await
+        }
+        (Method::POST | Method::DELETE, Endpoint::Like { repo }) => social::like(state, method, headers, repo).await,
+        (Method::GET, Endpoint::Likers { repo }) => social::list_repo_likers(state, headers, repo, &query).await,
+        (Method::POST, Endpoint::Duplicate { repo }) => {
+            lifecycle::duplicate_repo(state, headers, repo, &read_body(body).await?).await
+        }
+        (Method::GET, Endpoint::Activity { repo }) => social::repo_activity(state, headers, repo, &query).await,
+        (Method::GET, Endpoint::Compare { repo, spec }) => lifecycle::compare(state, headers, repo, &spec).await,
         (Method::GET, Endpoint::XetToken { repo, write, revision }) => {
             crate::cas::xet_token(state, headers, repo, write, &revision, &query).await
         }

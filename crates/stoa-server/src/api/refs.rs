@@ -59,11 +59,12 @@ pub(crate) async fn list_repo_commits(
     let caller = Caller::from_headers(state, headers).await?;
     let repo = caller.repo(state, &repo_ref).await?;
     let page: usize = query.get("p").and_then(|page| page.parse().ok()).unwrap_or(0);
-    let commits = state
-        .hub
-        .list_commits(&repo, revision, page.saturating_mul(COMMITS_PAGE), COMMITS_PAGE)
-        .await
-        .map_err(|error| caller.fail(error))?;
+    let skip = page.saturating_mul(COMMITS_PAGE);
+    let commits = match query.get("path").filter(|path| !path.trim_matches('/').is_empty()) {
+        Some(path) => state.hub.list_path_commits(&repo, revision, path, skip, COMMITS_PAGE).await,
+        None => state.hub.list_commits(&repo, revision, skip, COMMITS_PAGE).await,
+    }
+    .map_err(|error| caller.fail(error))?;
     let formatted = query.all("expand").iter().any(|field| field == "formatted");
     let items: Vec<Value> = commits
         .commits

@@ -46,7 +46,7 @@ pub(crate) fn repo_summary(repo: &Repo) -> Map<String, Value> {
     object.insert("disabled".to_owned(), json!(false));
     object.insert("downloads".to_owned(), json!(repo.downloads));
     object.insert("downloadsAllTime".to_owned(), json!(repo.downloads_all_time));
-    object.insert("likes".to_owned(), json!(0));
+    object.insert("likes".to_owned(), json!(repo.likes));
     object.insert("trendingScore".to_owned(), json!(0));
     object.insert("tags".to_owned(), json!(repo.tags));
     object.insert("createdAt".to_owned(), json!(format_unix(repo.created_at)));

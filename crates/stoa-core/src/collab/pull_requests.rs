@@ -1,0 +1,243 @@
+//! Pull requests: a discussion with its own ref `refs/pr/<num>`, created at the head of its base
+//! branch. Its author (with a write token) and the repo's writers add commits to it through the
+//! API or `git push`; a writer merges it, which squashes its changes into one commit on the base
+//! branch (`<title> (#<num>)`), or fails with the conflicting files and changes nothing.
+
+use serde_json::json;
+
+use crate::access::Principal;
+use crate::collab::discussions::{DiscussionDetails, activity, comment_event, now_millis};
+use crate::collab::store::{Discussion, DiscussionStatus, DiscussionUpdate, NewDiscussion, NewEvent};
+use crate::error::{CoreError, CoreResult};
+use crate::hub::Hub;
+use crate::ports::{CommitIntent, MergeOutcome, ObjectId, Repo, User};
+use crate::repos::signature_of;
+use crate::tokens::new_object_id;
+
+/// Longest PR diff returned with the details.
+const MAX_DIFF_BYTES: usize = 1024 * 1024;
+
+/// The PR number of `refs/pr/<num>`.
+#[must_use]
+pub fn pr_number(ref_name: &str) -> Option<u64> {
+    ref_name.strip_prefix("refs/pr/").and_then(|number| number.parse().ok())
+}
+
+impl Hub {
+    /// Opens a pull request against `base` (a branch; default `main`) and creates its ref. Pull
+    /// requests opened empty through the API start as drafts; those opened by a commit start open.
+    pub async fn create_pull_request(
+        &self,
+        principal: &Principal,
+        repo: &Repo,
+        title: &str,
+        description: &str,
+        base: Option<&str>,
+        status: DiscussionStatus,
+    ) -> CoreResult<Discussion> {
+        let user = self.check_participate(principal, repo)?.clone();
+        let base = base.unwrap_or("main");
+        let resolved = self.resolve_revision(repo, base).await?;
+        let base_ref = match resolved.branch_ref {
+            Some(name) if name.starts_with("refs/heads/") => name,
+            _ => return Err(CoreError::bad_request(format!("A pull request must target a branch, not '{base}'"))),
+        };
+        let title = title.trim();
+        if title.chars().count() < 3 {
+            return Err(CoreError::bad_request("The title must be between 3 and 200 characters"));
+        }
+        let first = (!description.trim().is_empty()).then(|| comment_event(&user, description));
+        let new = NewDiscussion {
+            repo_id: repo.id.clone(),
+            is_pull_request: true,
+            title: title.to_owned(),
+            status,
+            author_user_id: user.id.clone(),
+            created_at: now_millis(),
+            base_ref: Some(base_ref.clone()),
+        };
+        let entry = activity(repo, &user, "pr-opened", json!({"title": title}));
+        let ref_lock = self.meta.lock_repo_refs(&repo.id).await?;
+        let created = async {
+            let num = self.meta.create_discussion(&new, first.as_ref(), &entry).await?;
+            let head = self.ref_head(repo, &base_ref).await?;
+            self.swap_ref(&repo.id, &format!("refs/pr/{num}"), None, Some(head), None).await?;
+            CoreResult::Ok(num)
+        }
+        .await;
+        ref_lock.release().await;
+        let num = created?;
+        tracing::info!(repo.id = %repo.full_name(), pr = num, "pull request opened");
+        self.find_discussion(repo, num).await
+    }
+
+    pub(crate) async fn ref_head(&self, repo: &Repo, ref_name: &str) -> CoreResult<ObjectId> {
+        let (repo_id, name) = (repo.id.clone(), ref_name.to_owned());
+        self.blocking(move |git| Ok(git.ref_target(&repo_id, &name)?))
+            .await?
+            .ok_or_else(|| CoreError::RevisionNotFound(ref_name.to_owned()))
+    }
+
+    /// Whether the caller may add commits to `ref_name`: a writer of the repo, or for
+    /// `refs/pr/<num>` the author of that open pull request (with a write token).
+    pub async fn check_ref_write(&self, principal: &Principal, repo: &Repo, ref_name: &str) -> CoreResult<()> {
+        let denied = match principal.check_write(repo) {
+            Ok(()) => return Ok(()),
+            Err(error) => error,
+        };
+        let Some(num) = pr_number(ref_name) else { return Err(denied) };
+        let Some(user) = principal.user() else { return Err(denied) };
+        match self.meta.discussion(&repo.id, num).await? {
+            Some(pr) if pr.is_pull_request && pr.author_user_id == user.id && pr.status.is_open() => {
+                principal.check_token_writes().map(|_| ())
+            }
+            _ => Err(denied),
+        }
+    }
+
+    /// Adds a `commit` event to the pull request whose ref just moved to `commit`.
+    pub(crate) async fn note_pull_request_commit(&self, repo: &Repo, ref_name: &str, author: &User, commit: &ObjectId) {
+        let Some(num) = pr_number(ref_name) else { return };
+        let info = {
+            let (repo_id, commit) = (repo.id.clone(), commit.clone());
+            self.blocking(move |git| Ok(git.commit_info(&repo_id, &commit)?)).await
+        };
+        let subject = info.map(|info| info.title).unwrap_or_default();
+        let event = NewEvent {
+            id: new_object_id(),
+            kind: "commit",
+            author_user_id: author.id.clone(),
+            created_at: now_millis(),
+            data: json!({"subject": subject, "oid": commit.as_str()}),
+        };
+        // The commit itself is durable; a crash here loses only this line of the PR's timeline.
+        if let Err(error) =
+            self.meta.add_discussion_event(&repo.id, num, &event, &DiscussionUpdate::default(), None).await
+        {
+            tracing::warn!(repo.id = %repo.full_name(), pr = num, error = %error, "could not record a PR commit event");
+        }
+    }
+
+    /// Squash-merges a pull request into its base branch.
+    pub async fn merge_pull_request(
+        &self,
+        principal: &Principal,
+        repo: &Repo,
+        num: u64,
+        comment: Option<&str>,
+    ) -> CoreResult<()> {
+        principal.check_write(repo)?;
+        let user = principal.user().expect("writers are signed in").clone();
+        let ref_lock = self.meta.lock_repo_refs(&repo.id).await?;
+        let merged = self.merge_locked(repo, num, &user, comment).await;
+        ref_lock.release().await;
+        merged
+    }
+
+    async fn merge_locked(&self, repo: &Repo, num: u64, user: &User, comment: Option<&str>) -> CoreResult<()> {
+        // Read under the ref lock: two merges of one PR run one after the other, and the second
+        // finds it merged.
+        let pr = self.find_discussion(repo, num).await?;
+        if !pr.is_pull_request {
+            return Err(CoreError::bad_request(format!("#{num} is a discussion, not a pull request")));
+        }
+        if !pr.status.is_open() {
+            return Err(CoreError::bad_request(format!(
+                "This pull request is {} and cannot be merged",
+                pr.status.as_str()
+            )));
+        }
+        let base_ref = pr.base_ref.clone().unwrap_or_else(|| "refs/heads/main".to_owned());
+        let base_head = self.ref_head(repo, &base_ref).await?;
+        let pr_head = self.ref_head(repo, &format!("refs/pr/{num}")).await?;
+        let (repo_id, ours, theirs) = (repo.id.clone(), base_head.clone(), pr_head.clone());
+        let outcome = self.blocking(move |git| Ok(git.merge_trees(&repo_id, &ours, &theirs)?)).await?;
+        let tree = match outcome {
+            MergeOutcome::Clean { tree } => tree,
+            MergeOutcome::Conflicts { paths } => {
+                return Err(CoreError::Conflict(format!(
+                    "This pull request has conflicts with {}: {}",
+                    base_ref.trim_start_matches("refs/heads/"),
+                    paths.join(", ")
+                )));
+            }
+        };
+        let author = self.meta.user_by_id(&pr.author_user_id).await?.unwrap_or_else(|| user.clone());
+        let message = format!("{} (#{num})", pr.title);
+        let signature = signature_of(&author, stoa_types::time::now_unix());
+        let (repo_id, parent) = (repo.id.clone(), base_head.clone());
+        let merge_commit =
+            self.blocking(move |git| Ok(git.commit_of_tree(&repo_id, &tree, &[parent], &signature, &message)?)).await?;
+        let is_default_branch = base_ref == "refs/heads/main";
+        let tags = if is_default_branch { self.readme_tags_at(repo, &merge_commit).await? } else { None };
+        let intent = CommitIntent {
+            id: new_object_id(),
+            repo_id: repo.id.clone(),
+            ref_name: base_ref.clone(),
+            new_commit: merge_commit.to_string(),
+            // The PR's commits already linked their objects to the repo.
+            lfs_oids: Vec::new(),
+            committed_at: stoa_types::time::now_unix(),
+            is_default_branch,
+            tags,
+            xet_files: Vec::new(),
+            activity: Some(activity(
+                repo,
+                user,
+                "commit",
+                json!({"oid": merge_commit.as_str(), "title": pr.title, "ref": base_ref}),
+            )),
+        };
+        if !self.swap_ref(&repo.id, &base_ref, Some(base_head), Some(merge_commit.clone()), Some(&intent)).await? {
+            return Err(CoreError::Conflict("The base branch moved meanwhile; please try again".to_owned()));
+        }
+        if let Some(text) = comment.filter(|text| !text.trim().is_empty()) {
+            self.append_event(repo, num, user, comment_event(user, text), &DiscussionUpdate::default(), None).await?;
+        }
+        let event = crate::collab::discussions::status_event(user, DiscussionStatus::Merged);
+        let update = DiscussionUpdate {
+            status: Some(DiscussionStatus::Merged),
+            merge_commit: Some(merge_commit.to_string()),
+            expected_status: Some(pr.status),
+            ..DiscussionUpdate::default()
+        };
+        let entry = activity(repo, user, "pr-merged", json!({"num": num, "oid": merge_commit.as_str()}));
+        self.append_event(repo, num, user, event, &update, Some(&entry)).await?;
+        tracing::info!(repo.id = %repo.full_name(), pr = num, commit = %merge_commit, "pull request merged");
+        Ok(())
+    }
+
+    /// The diff of a pull request against where it forked from its base, and the files that
+    /// would conflict on merge.
+    pub(crate) async fn fill_pull_request_details(
+        &self,
+        repo: &Repo,
+        details: &mut DiscussionDetails,
+        with_diff: bool,
+    ) -> CoreResult<()> {
+        let num = details.discussion.num;
+        let base_ref = details.discussion.base_ref.clone().unwrap_or_else(|| "refs/heads/main".to_owned());
+        let (Ok(base_head), Ok(pr_head)) =
+            (self.ref_head(repo, &base_ref).await, self.ref_head(repo, &format!("refs/pr/{num}")).await)
+        else {
+            return Ok(());
+        };
+        let open = details.discussion.status.is_open();
+        let repo_id = repo.id.clone();
+        let (diff, conflicts) = self
+            .blocking(move |git| {
+                let fork = git.merge_base(&repo_id, &base_head, &pr_head)?.unwrap_or(base_head.clone());
+                let diff =
+                    if with_diff { Some(git.unified_diff(&repo_id, &fork, &pr_head, MAX_DIFF_BYTES)?) } else { None };
+                let conflicts = match open.then(|| git.merge_trees(&repo_id, &base_head, &pr_head)).transpose()? {
+                    Some(MergeOutcome::Conflicts { paths }) => paths,
+                    _ => Vec::new(),
+                };
+                Ok((diff, conflicts))
+            })
+            .await?;
+        details.diff = diff;
+        details.conflicting_files = conflicts;
+        Ok(())
+    }
+}
