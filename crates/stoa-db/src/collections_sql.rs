@@ -2,7 +2,8 @@
 //! `collab_sql.rs`).
 
 use stoa_core::collab::collection_store::{
-    Collection, CollectionItem, CollectionPatch, CollectionQuery, CollectionSort, CollectionStore, NewCollection,
+    Collection, CollectionItem, CollectionPatch, CollectionQuery, CollectionSort, CollectionStore, ItemRef, ItemTarget,
+    NewCollection,
 };
 use stoa_core::ports::StoreError;
 use stoa_types::RepoType;
@@ -54,7 +55,7 @@ macro_rules! collection_store {
         impl $store {
             async fn with_items(&self, mut collection: Collection) -> Result<Collection, StoreError> {
                 let rows = sqlx::query(
-                    "SELECT i.*, r.repo_type, r.repo_key FROM collection_items i JOIN repos r ON r.id = i.repo_id \
+                    "SELECT i.*, r.repo_type, r.repo_key FROM collection_items i LEFT JOIN repos r ON r.id = i.repo_id \
                      WHERE i.collection_id = $1 ORDER BY i.position, i.created_at",
                 )
                 .bind(&collection.id)
@@ -62,14 +63,28 @@ macro_rules! collection_store {
                 .await
                 .map_err(backend)?;
                 for row in &rows {
-                    let type_text: String = row.get("repo_type");
-                    let repo_type =
-                        RepoType::parse(&type_text).map_err(|error| StoreError::Backend(error.to_string()))?;
-                    let key: String = row.get("repo_key");
-                    if let Some(repo) = self.find_repo(repo_type, &key).await? {
+                    let child: Option<String> = row.get("child_collection_id");
+                    let target = match child {
+                        Some(child) => {
+                            let found = sqlx::query("SELECT * FROM collections WHERE id = $1")
+                                .bind(&child)
+                                .fetch_optional(self.pool())
+                                .await
+                                .map_err(backend)?;
+                            found.map(|row| ItemTarget::Collection(Box::new(collection_from_row(&row))))
+                        }
+                        None => {
+                            let type_text: String = row.get("repo_type");
+                            let repo_type =
+                                RepoType::parse(&type_text).map_err(|error| StoreError::Backend(error.to_string()))?;
+                            let key: String = row.get("repo_key");
+                            self.find_repo(repo_type, &key).await?.map(ItemTarget::Repo)
+                        }
+                    };
+                    if let Some(target) = target {
                         collection.items.push(CollectionItem {
                             id: row.get("id"),
-                            repo,
+                            target,
                             note: row.get("note"),
                             position: row.get("position"),
                             created_at: row.get("created_at"),
@@ -186,10 +201,14 @@ macro_rules! collection_store {
                 &self,
                 collection_id: &str,
                 item_id: &str,
-                repo_id: &str,
+                target: ItemRef<'_>,
                 note: Option<&str>,
                 now: i64,
             ) -> Result<(), StoreError> {
+                let (repo_id, child_id) = match target {
+                    ItemRef::Repo(id) => (Some(id), None),
+                    ItemRef::Collection(id) => (None, Some(id)),
+                };
                 let mut transaction = self.pool().begin().await.map_err(backend)?;
                 let position: i64 = sqlx::query_scalar(
                     "SELECT COALESCE(MAX(position), -1) + 1 FROM collection_items WHERE collection_id = $1",
@@ -199,12 +218,13 @@ macro_rules! collection_store {
                 .await
                 .map_err(backend)?;
                 sqlx::query(
-                    "INSERT INTO collection_items (id, collection_id, repo_id, note, position, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6)",
+                    "INSERT INTO collection_items (id, collection_id, repo_id, child_collection_id, note, position, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
                 )
                 .bind(item_id)
                 .bind(collection_id)
                 .bind(repo_id)
+                .bind(child_id)
                 .bind(note)
                 .bind(position)
                 .bind(now)

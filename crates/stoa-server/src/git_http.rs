@@ -70,7 +70,7 @@ async fn authorize(
     let caller = Caller::from_headers(state, headers).await?;
     let repo = caller.repo(state, repo_ref).await?;
     if service == Service::ReceivePack
-        && let Err(error) = caller.principal.check_token_writes()
+        && let Err(error) = state.hub.check_may_push(&caller.principal, &repo).await
     {
         return Err(match caller.principal.user() {
             None => ApiError::new(CoreError::Unauthenticated("authentication required to push".to_owned()), true),

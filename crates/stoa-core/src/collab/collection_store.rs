@@ -23,10 +23,18 @@ pub struct Collection {
     pub items: Vec<CollectionItem>,
 }
 
+/// What an item points at.
+#[derive(Debug, Clone)]
+pub enum ItemTarget {
+    Repo(Repo),
+    /// A nested collection (its items are not loaded).
+    Collection(Box<Collection>),
+}
+
 #[derive(Debug, Clone)]
 pub struct CollectionItem {
     pub id: String,
-    pub repo: Repo,
+    pub target: ItemTarget,
     pub note: Option<String>,
     pub position: i64,
     pub created_at: i64,
@@ -75,6 +83,13 @@ pub struct CollectionQuery {
     pub limit: u64,
 }
 
+/// An item to add, by id.
+#[derive(Debug, Clone, Copy)]
+pub enum ItemRef<'a> {
+    Repo(&'a str),
+    Collection(&'a str),
+}
+
 #[async_trait]
 pub trait CollectionStore: Send + Sync {
     /// [`StoreError::AlreadyExists`] when the owner has a collection of that title.
@@ -84,12 +99,13 @@ pub trait CollectionStore: Send + Sync {
     async fn list_collections(&self, query: &CollectionQuery) -> Result<Vec<Collection>, StoreError>;
     async fn update_collection(&self, id: &str, patch: &CollectionPatch, now: i64) -> Result<(), StoreError>;
     async fn delete_collection(&self, id: &str) -> Result<(), StoreError>;
-    /// Appends an item. [`StoreError::AlreadyExists`] when the repo is in the collection.
+    /// Appends an item: a repo (internal id) or a collection (id). [`StoreError::AlreadyExists`]
+    /// when it is in the collection already.
     async fn add_collection_item(
         &self,
         collection_id: &str,
         item_id: &str,
-        repo_id: &str,
+        target: ItemRef<'_>,
         note: Option<&str>,
         now: i64,
     ) -> Result<(), StoreError>;

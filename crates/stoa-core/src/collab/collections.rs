@@ -5,7 +5,9 @@
 use stoa_types::RepoType;
 
 use crate::access::Principal;
-use crate::collab::collection_store::{Collection, CollectionPatch, CollectionQuery, CollectionSort, NewCollection};
+use crate::collab::collection_store::{
+    Collection, CollectionPatch, CollectionQuery, CollectionSort, ItemRef, ItemTarget, NewCollection,
+};
 use crate::error::{CoreError, CoreResult};
 use crate::hub::Hub;
 use crate::ports::StoreError;
@@ -123,7 +125,13 @@ impl Hub {
         if collection.private && !owner {
             return None;
         }
-        collection.items.retain(|item| principal.check_read(&item.repo).is_ok());
+        let viewer = principal.user().map(|user| user.name.as_str());
+        collection.items.retain(|item| match &item.target {
+            ItemTarget::Repo(repo) => principal.check_read(repo).is_ok(),
+            ItemTarget::Collection(child) => {
+                !child.private || viewer.is_some_and(|name| name.eq_ignore_ascii_case(&child.owner))
+            }
+        });
         Some(collection)
     }
 
@@ -202,18 +210,28 @@ impl Hub {
         note: Option<&str>,
     ) -> CoreResult<Collection> {
         let collection = self.owned_collection(principal, slug).await?;
-        let repo_type = RepoType::parse(item_type).map_err(|_| {
-            CoreError::bad_request(format!(
-                "Items of type '{item_type}' are not supported: use model, dataset or space"
-            ))
-        })?;
         check_length("note", note, MAX_NOTE_CHARS)?;
         if collection.items.len() >= MAX_ITEMS {
             return Err(CoreError::bad_request(format!("A collection holds at most {MAX_ITEMS} items")));
         }
-        let repo = self.find_repo(principal, repo_type, item_id).await?;
+        let is_collection = item_type == "collection";
+        let target_id = if is_collection {
+            let child = self.get_collection(principal, item_id).await?;
+            if child.id == collection.id {
+                return Err(CoreError::bad_request("A collection cannot contain itself"));
+            }
+            child.id
+        } else {
+            let repo_type = RepoType::parse(item_type).map_err(|_| {
+                CoreError::bad_request(format!(
+                    "Items of type '{item_type}' are not supported: use model, dataset, space or collection"
+                ))
+            })?;
+            self.find_repo(principal, repo_type, item_id).await?.id
+        };
+        let target = if is_collection { ItemRef::Collection(&target_id) } else { ItemRef::Repo(&target_id) };
         let now = stoa_types::time::now_millis();
-        match self.meta.add_collection_item(&collection.id, &new_object_id(), &repo.id, note, now).await {
+        match self.meta.add_collection_item(&collection.id, &new_object_id(), target, note, now).await {
             Err(StoreError::AlreadyExists) => {
                 return Err(CoreError::Conflict(format!("{item_id} is already in this collection")));
             }

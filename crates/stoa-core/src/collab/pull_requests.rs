@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::access::Principal;
 use crate::collab::discussions::{DiscussionDetails, activity, comment_event, now_millis};
-use crate::collab::store::{Discussion, DiscussionStatus, DiscussionUpdate, NewDiscussion, NewEvent};
+use crate::collab::store::{Discussion, DiscussionFilter, DiscussionStatus, DiscussionUpdate, NewDiscussion, NewEvent};
 use crate::error::{CoreError, CoreResult};
 use crate::hub::Hub;
 use crate::ports::{CommitIntent, MergeOutcome, ObjectId, Repo, User};
@@ -93,6 +93,25 @@ impl Hub {
             }
             _ => Err(denied),
         }
+    }
+
+    /// Whether the caller may open a push at all: a writer, or the author of an open pull
+    /// request of the repo (whose pushes are then checked ref by ref).
+    pub async fn check_may_push(&self, principal: &Principal, repo: &Repo) -> CoreResult<()> {
+        let denied = match principal.check_write(repo) {
+            Ok(()) => return Ok(()),
+            Err(error) => error,
+        };
+        let user = principal.check_token_writes()?;
+        let filter = DiscussionFilter {
+            pull_requests: Some(true),
+            open: Some(true),
+            author_user_id: Some(user.id.clone()),
+            offset: 0,
+            limit: 1,
+        };
+        let (open_prs, _) = self.meta.list_discussions(&repo.id, &filter).await?;
+        if open_prs.is_empty() { Err(denied) } else { Ok(()) }
     }
 
     /// Adds a `commit` event to the pull request whose ref just moved to `commit`.

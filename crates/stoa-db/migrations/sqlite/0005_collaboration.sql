@@ -89,13 +89,16 @@ CREATE TABLE collections (
     UNIQUE (owner_key, title)
 );
 
+-- An item is a repo or another collection (exactly one of the two).
 CREATE TABLE collection_items (
     id TEXT PRIMARY KEY,
     collection_id TEXT NOT NULL REFERENCES collections (id) ON DELETE CASCADE,
-    repo_id TEXT NOT NULL REFERENCES repos (id) ON DELETE CASCADE,
+    repo_id TEXT REFERENCES repos (id) ON DELETE CASCADE,
+    child_collection_id TEXT REFERENCES collections (id) ON DELETE CASCADE,
     note TEXT,
     position BIGINT NOT NULL,
     created_at BIGINT NOT NULL,
-    UNIQUE (collection_id, repo_id)
+    UNIQUE (collection_id, repo_id),
+    UNIQUE (collection_id, child_collection_id)
 );
 CREATE INDEX collection_items_repo ON collection_items (repo_id);

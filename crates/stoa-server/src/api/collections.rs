@@ -8,7 +8,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use serde_json::{Value, json};
 use stoa_core::CoreError;
-use stoa_core::collab::collection_store::{Collection, CollectionPatch, CollectionSort};
+use stoa_core::collab::collection_store::{Collection, CollectionPatch, CollectionSort, ItemTarget};
 use stoa_core::collab::collections::{CreateCollection, CreateOutcome};
 use stoa_types::RepoType;
 
@@ -23,17 +23,29 @@ fn collection_json(collection: &Collection, with_position: bool) -> Value {
         .items
         .iter()
         .map(|item| {
-            let mut value = json!({
-                "_id": item.id,
-                "id": item.repo.full_name(),
-                "type": item.repo.repo_type.as_str(),
-                "position": item.position,
-                "author": item.repo.namespace,
-                "private": item.repo.private,
-                "downloads": item.repo.downloads,
-                "likes": item.repo.likes,
-                "lastModified": stoa_types::time::format_unix(item.repo.last_modified),
-            });
+            let mut value = match &item.target {
+                ItemTarget::Repo(repo) => json!({
+                    "_id": item.id,
+                    "id": repo.full_name(),
+                    "type": repo.repo_type.as_str(),
+                    "position": item.position,
+                    "author": repo.namespace,
+                    "private": repo.private,
+                    "downloads": repo.downloads,
+                    "likes": repo.likes,
+                    "lastModified": stoa_types::time::format_unix(repo.last_modified),
+                }),
+                ItemTarget::Collection(child) => json!({
+                    "_id": item.id,
+                    "id": child.id,
+                    "slug": child.slug,
+                    "type": "collection",
+                    "title": child.title,
+                    "position": item.position,
+                    "private": child.private,
+                    "lastUpdated": stoa_types::time::format_millis(child.updated_at),
+                }),
+            };
             if let Some(note) = &item.note {
                 value["note"] = json!({"text": note});
             }
