@@ -58,6 +58,16 @@ pub(crate) fn decode_xet_files(text: Option<String>) -> Vec<(String, String)> {
         .collect()
 }
 
+/// A commit's activity entry, stored as JSON with its intent.
+pub(crate) fn encode_activity(entry: Option<&stoa_core::collab::store::ActivityEntry>) -> Option<String> {
+    entry.and_then(|entry| serde_json::to_string(entry).ok())
+}
+
+/// An unreadable entry is dropped rather than blocking the commit's recovery.
+pub(crate) fn decode_activity(text: Option<String>) -> Option<stoa_core::collab::store::ActivityEntry> {
+    text.and_then(|text| serde_json::from_str(&text).ok())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -76,14 +86,4 @@ mod tests {
         let pairs = vec![("s1".to_owned(), "f1".to_owned()), ("s2".to_owned(), "f2".to_owned())];
         assert_eq!(decode_xet_files(Some(encode_xet_files(&pairs))), pairs);
     }
-}
-
-/// A commit's activity entry, stored as JSON with its intent.
-pub(crate) fn encode_activity(entry: Option<&stoa_core::collab::store::ActivityEntry>) -> Option<String> {
-    entry.and_then(|entry| serde_json::to_string(entry).ok())
-}
-
-/// An unreadable entry is dropped rather than blocking the commit's recovery.
-pub(crate) fn decode_activity(text: Option<String>) -> Option<stoa_core::collab::store::ActivityEntry> {
-    text.and_then(|text| serde_json::from_str(&text).ok())
 }

@@ -42,6 +42,7 @@ pub(crate) fn intent(id: &str, repo_id: &str, committed_at: i64) -> CommitIntent
         committed_at,
         is_default_branch: true,
         tags: None,
+        activity: None,
         xet_files: Vec::new(),
     }
 }
