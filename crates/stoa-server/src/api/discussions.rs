@@ -13,7 +13,7 @@ use stoa_core::collab::store::{Discussion, DiscussionEvent, DiscussionStatus};
 use stoa_core::ports::Repo;
 
 use crate::AppState;
-use crate::api::parse_json;
+use crate::api::{parse_json, parse_json_or_default};
 use crate::auth::Caller;
 use crate::endpoint::RepoRef;
 use crate::error::{ApiError, ApiResult};
@@ -190,8 +190,7 @@ pub(crate) async fn discussions(
         }
         (Method::POST, [num, "merge"]) => {
             // The client may send no body at all.
-            let request: MergeBody =
-                if body.iter().all(u8::is_ascii_whitespace) { MergeBody::default() } else { parse_json(body)? };
+            let request: MergeBody = parse_json_or_default(body)?;
             hub.merge_pull_request(principal, &repo, number(num)?, request.comment.as_deref()).await.map_err(fail)?;
             json!({})
         }

@@ -15,7 +15,7 @@ use stoa_core::ports::FileChangeKind;
 use stoa_types::RepoType;
 
 use crate::AppState;
-use crate::api::{parse_json, read_body};
+use crate::api::{parse_json, parse_json_or_default, read_body, requested_privacy};
 use crate::auth::Caller;
 use crate::endpoint::RepoRef;
 use crate::error::{ApiError, ApiResult};
@@ -44,12 +44,7 @@ pub(crate) async fn update_repo_settings(
             "Gated repos are not supported by this server yet; nothing was changed".to_owned(),
         )));
     }
-    let private = match request.visibility.as_deref() {
-        Some("private") => Some(true),
-        Some("public") => Some(false),
-        Some(other) => return Err(ApiError::bad_request(format!("unsupported visibility '{other}'"))),
-        None => request.private,
-    };
+    let private = requested_privacy(request.visibility.as_deref(), request.private)?;
     let settings = RepoSettings { private, discussions_disabled: request.discussions_disabled };
     state.hub.update_repo_settings(&caller.principal, &repo, &settings).await.map_err(|error| caller.fail(error))?;
     Ok(Json(json!({})).into_response())
@@ -95,12 +90,7 @@ pub(crate) async fn duplicate_repo(
     let caller = Caller::from_headers(state, headers).await?;
     let source = caller.repo(state, &repo_ref).await?;
     let request: DuplicateBody = parse_json(body)?;
-    let private = match request.visibility.as_deref() {
-        Some("private") => Some(true),
-        Some("public") => Some(false),
-        Some(other) => return Err(ApiError::bad_request(format!("unsupported visibility '{other}'"))),
-        None => request.private,
-    };
+    let private = requested_privacy(request.visibility.as_deref(), request.private)?;
     match state.hub.duplicate_repo(&caller.principal, &source, &request.repository, private).await {
         Ok(repo) => Ok(Json(json!({"url": state.public_url.repo(repo.repo_type, &repo.full_name())})).into_response()),
         Err(CoreError::RepoExists(repo_type, id)) => {
@@ -126,8 +116,7 @@ pub(crate) async fn super_squash_history(
 ) -> ApiResult<Response> {
     let caller = Caller::from_headers(state, headers).await?;
     let repo = caller.repo(state, &repo_ref).await?;
-    let request: SquashBody =
-        if body.iter().all(u8::is_ascii_whitespace) { SquashBody::default() } else { parse_json(body)? };
+    let request: SquashBody = parse_json_or_default(body)?;
     let commit = state
         .hub
         .super_squash(&caller.principal, &repo, branch, request.message.as_deref().unwrap_or_default())

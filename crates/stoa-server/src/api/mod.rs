@@ -42,6 +42,22 @@ pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> ApiRes
     serde_json::from_slice(bytes).map_err(|error| ApiError::bad_request(format!("invalid JSON body: {error}")))
 }
 
+/// A JSON body the client may also leave out entirely (then the defaults apply).
+pub(crate) fn parse_json_or_default<T: serde::de::DeserializeOwned + Default>(bytes: &[u8]) -> ApiResult<T> {
+    if bytes.iter().all(u8::is_ascii_whitespace) { Ok(T::default()) } else { parse_json(bytes) }
+}
+
+/// Visibility as the clients send it: `visibility` ("public"/"private", newer clients) or the
+/// older `private` flag. `None` when neither is given.
+pub(crate) fn requested_privacy(visibility: Option<&str>, private: Option<bool>) -> ApiResult<Option<bool>> {
+    match visibility {
+        Some("private") => Ok(Some(true)),
+        Some("public") => Ok(Some(false)),
+        Some(other) => Err(ApiError::bad_request(format!("unsupported visibility '{other}'"))),
+        None => Ok(private),
+    }
+}
+
 /// `HEAD /api/telemetry/...`: fire-and-forget, always fine.
 pub(crate) async fn telemetry() -> StatusCode {
     StatusCode::OK

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use stoa_core::ports::GitRef;
 
 use crate::AppState;
-use crate::api::parse_json;
+use crate::api::{parse_json, parse_json_or_default};
 use crate::auth::Caller;
 use crate::endpoint::RepoRef;
 use crate::error::ApiResult;
@@ -121,8 +121,7 @@ pub(crate) async fn branch(
     if method == Method::DELETE {
         state.hub.delete_branch(&caller.principal, &repo, branch).await.map_err(fail)?;
     } else {
-        let request: CreateBranchBody =
-            if body.iter().all(u8::is_ascii_whitespace) { Default::default() } else { parse_json(body)? };
+        let request: CreateBranchBody = parse_json_or_default(body)?;
         state
             .hub
             .create_branch(&caller.principal, &repo, branch, request.starting_point.as_deref())

@@ -10,7 +10,7 @@ use stoa_types::wire::{CreateRepoRequest, CreateRepoResponse, DeleteRepoRequest}
 use stoa_types::{RepoId, RepoType};
 
 use crate::AppState;
-use crate::api::{parse_json, read_body};
+use crate::api::{parse_json, read_body, requested_privacy};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 
@@ -22,12 +22,7 @@ fn repo_type_of(text: Option<&str>) -> ApiResult<RepoType> {
 }
 
 fn is_private(request: &CreateRepoRequest) -> ApiResult<bool> {
-    match request.visibility.as_deref() {
-        Some("private") => Ok(true),
-        Some("public") => Ok(false),
-        Some(other) => Err(ApiError::bad_request(format!("unsupported visibility '{other}'"))),
-        None => Ok(request.private.unwrap_or(false)),
-    }
+    Ok(requested_privacy(request.visibility.as_deref(), request.private)?.unwrap_or(false))
 }
 
 pub(crate) async fn create_repo(
