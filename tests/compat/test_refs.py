@@ -130,3 +130,55 @@ def test_tags_are_created_used_and_deleted(api_alice, api_anon, hf, repo_with_hi
     with pytest.raises(hf.errors.HfHubHTTPError) as refused:
         api_anon.delete_tag(repo_id, tag="v1")
     assert refused.value.response.status_code in (401, 403)
+
+
+def test_stale_parent_commit_on_a_branch_and_a_pr_is_refused(api_alice, api_bob, hf, repo_with_history):
+    """A commit pinned to an old head of a branch (or of a PR) answers 412 and moves nothing;
+    pinned to the current head it lands. main is untouched throughout."""
+    from huggingface_hub import CommitOperationAdd
+    from huggingface_hub.errors import HfHubHTTPError
+
+    repo_id = repo_with_history
+    main_head = api_alice.model_info(repo_id).sha
+    api_alice.create_branch(repo_id, branch="dev")
+    first = api_alice.create_commit(
+        repo_id, operations=[CommitOperationAdd("d.txt", b"1")], commit_message="d1", revision="dev"
+    )
+    second = api_alice.create_commit(
+        repo_id, operations=[CommitOperationAdd("d.txt", b"2")], commit_message="d2", revision="dev"
+    )
+    with pytest.raises(HfHubHTTPError) as stale:
+        api_alice.create_commit(
+            repo_id,
+            operations=[CommitOperationAdd("d.txt", b"stale")],
+            commit_message="stale",
+            revision="dev",
+            parent_commit=first.oid,
+        )
+    assert stale.value.response.status_code == 412
+    assert api_alice.model_info(repo_id, revision="dev").sha == second.oid
+    landed = api_alice.create_commit(
+        repo_id,
+        operations=[CommitOperationAdd("d.txt", b"3")],
+        commit_message="d3",
+        revision="dev",
+        parent_commit=second.oid,
+    )
+    assert api_alice.model_info(repo_id, revision="dev").sha == landed.oid
+
+    # The same on a pull request opened by another user.
+    pr = api_bob.create_commit(
+        repo_id, operations=[CommitOperationAdd("p.txt", b"1")], commit_message="Proposal", create_pr=True
+    )
+    pr_ref = f"refs/pr/{pr.pr_num}"
+    with pytest.raises(HfHubHTTPError) as stale_pr:
+        api_bob.create_commit(
+            repo_id,
+            operations=[CommitOperationAdd("p.txt", b"stale")],
+            commit_message="stale",
+            revision=pr_ref,
+            parent_commit=main_head,
+        )
+    assert stale_pr.value.response.status_code == 412
+    assert api_alice.model_info(repo_id, revision=pr_ref).sha == pr.oid
+    assert api_alice.model_info(repo_id).sha == main_head
