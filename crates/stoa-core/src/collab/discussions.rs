@@ -90,7 +90,7 @@ pub(crate) fn status_event(author: &User, status: DiscussionStatus) -> NewEvent 
     }
 }
 
-fn check_title(title: &str) -> CoreResult<String> {
+pub(crate) fn check_title(title: &str) -> CoreResult<String> {
     let title = title.trim();
     if title.chars().count() < 3 || title.chars().count() > MAX_TITLE_CHARS {
         return Err(CoreError::bad_request(format!("The title must be between 3 and {MAX_TITLE_CHARS} characters")));
@@ -385,5 +385,25 @@ impl Hub {
             created_at: event.created_at,
             data: event.data,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn comment_html_escapes_everything_and_keeps_paragraphs() {
+        assert_eq!(
+            comment_html("<script>alert(1)</script>\n\nline & \"quote\"\nnext"),
+            "<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>\n<p>line &amp; &quot;quote&quot;<br>\nnext</p>"
+        );
+    }
+
+    #[test]
+    fn titles_are_trimmed_and_bounded() {
+        assert_eq!(check_title("  Fix the card  ").ok().as_deref(), Some("Fix the card"));
+        assert!(check_title("ab").is_err());
+        assert!(check_title(&"x".repeat(MAX_TITLE_CHARS + 1)).is_err());
     }
 }

@@ -6,7 +6,7 @@
 use serde_json::json;
 
 use crate::access::Principal;
-use crate::collab::discussions::{DiscussionDetails, activity, comment_event, now_millis};
+use crate::collab::discussions::{DiscussionDetails, activity, check_title, comment_event, now_millis};
 use crate::collab::store::{Discussion, DiscussionFilter, DiscussionStatus, DiscussionUpdate, NewDiscussion, NewEvent};
 use crate::error::{CoreError, CoreResult};
 use crate::hub::Hub;
@@ -42,15 +42,12 @@ impl Hub {
             Some(name) if name.starts_with("refs/heads/") => name,
             _ => return Err(CoreError::bad_request(format!("A pull request must target a branch, not '{base}'"))),
         };
-        let title = title.trim();
-        if title.chars().count() < 3 {
-            return Err(CoreError::bad_request("The title must be between 3 and 200 characters"));
-        }
+        let title = check_title(title)?;
         let first = (!description.trim().is_empty()).then(|| comment_event(&user, description));
         let new = NewDiscussion {
             repo_id: repo.id.clone(),
             is_pull_request: true,
-            title: title.to_owned(),
+            title: title.clone(),
             status,
             author_user_id: user.id.clone(),
             created_at: now_millis(),
@@ -258,5 +255,17 @@ impl Hub {
         details.diff = diff;
         details.conflicting_files = conflicts;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pr_number;
+
+    #[test]
+    fn pr_numbers_come_from_pr_refs_only() {
+        assert_eq!(pr_number("refs/pr/12"), Some(12));
+        assert_eq!(pr_number("refs/pr/x"), None);
+        assert_eq!(pr_number("refs/heads/pr/1"), None);
     }
 }
