@@ -286,6 +286,7 @@ impl Hub {
                 is_default_branch,
                 tags: readme.filter(|_| is_default_branch),
                 xet_files: xet_files.clone(),
+                pr_event: Self::pull_request_commit_event(&branch_ref, &user, &new_commit, &header.summary),
                 activity: Some(activity(
                     repo,
                     &user,
@@ -302,7 +303,6 @@ impl Hub {
             match outcome? {
                 true => {
                     tracing::info!(repo.id = %repo.full_name(), commit = %new_commit, "commit created");
-                    self.note_pull_request_commit(repo, &branch_ref, &user, &new_commit).await;
                     return Ok(CommitResult { commit: new_commit, changed: true, pull_request });
                 }
                 false => {

@@ -203,6 +203,8 @@ pub struct CommitIntent {
     pub xet_files: Vec<(String, String)>,
     /// Recorded in the activity log when the intent is applied.
     pub activity: Option<crate::collab::store::ActivityEntry>,
+    /// Added to the pull request (if it exists) when the intent is applied.
+    pub pr_event: Option<crate::collab::store::PullRequestEvent>,
 }
 
 /// The metadata store: users, tokens, repos, LFS object registry, download counts, and the

@@ -181,6 +181,14 @@ impl Hub {
             (Some(new), true) => {
                 let is_default_branch = command.name == DEFAULT_BRANCH;
                 let tags = if is_default_branch { self.readme_tags_at(repo, new).await? } else { None };
+                let pr_event = match crate::collab::pull_requests::pr_number(&command.name) {
+                    Some(_) => {
+                        let (repo_id, commit) = (repo.id.clone(), new.clone());
+                        let info = self.blocking(move |git| Ok(git.commit_info(&repo_id, &commit)?)).await?;
+                        Self::pull_request_commit_event(&command.name, user, new, &info.title)
+                    }
+                    None => None,
+                };
                 Some(CommitIntent {
                     id: new_object_id(),
                     repo_id: repo.id.clone(),
@@ -191,6 +199,7 @@ impl Hub {
                     is_default_branch,
                     tags,
                     xet_files: tip.xet_files,
+                    pr_event,
                     activity: Some(activity(
                         repo,
                         user,
@@ -207,9 +216,6 @@ impl Hub {
             return Ok(Some("stale info: the ref moved meanwhile (fetch first)".to_owned()));
         }
         tracing::info!(repo.id = %repo.full_name(), r#ref = %command.name, "push applied");
-        if let Some(new) = &command.new {
-            self.note_pull_request_commit(repo, &command.name, user, new).await;
-        }
         Ok(None)
     }
 

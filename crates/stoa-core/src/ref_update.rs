@@ -4,9 +4,24 @@
 
 use crate::error::CoreResult;
 use crate::hub::Hub;
-use crate::ports::{CommitIntent, GitError, ObjectId};
+use crate::ports::{CommitIntent, GitError, ObjectId, StoreError};
+
+/// Attempts at applying an intent whose ref moved. Only a numbering race with a concurrent
+/// discussion event (PostgreSQL) makes it retry; the transaction leaves nothing behind.
+const APPLY_ATTEMPTS: usize = 5;
 
 impl Hub {
+    async fn apply_intent(&self, intent: &CommitIntent) -> CoreResult<()> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self.meta.apply_commit_intent(intent).await {
+                Err(StoreError::AlreadyExists) if attempt < APPLY_ATTEMPTS => {}
+                other => return Ok(other?),
+            }
+        }
+    }
+
     /// Moves `name` from `expected` to `new` (`None`: absent). `Ok(false)` when the ref is not at
     /// `expected`, which for a creation includes a ref that already exists, even at `new` (git
     /// itself would call that done). The caller holds the repo's ref lock.
@@ -36,7 +51,7 @@ impl Hub {
             .await;
         let Some(intent) = intent else { return moved };
         match moved {
-            Ok(true) => Ok(self.meta.apply_commit_intent(intent).await.map(|()| true)?),
+            Ok(true) => self.apply_intent(intent).await.map(|()| true),
             Ok(false) => Ok(self.meta.discard_commit_intent(&intent.id).await.map(|()| false)?),
             Err(error) => {
                 self.meta.discard_commit_intent(&intent.id).await?;

@@ -58,6 +58,15 @@ pub(crate) fn decode_xet_files(text: Option<String>) -> Vec<(String, String)> {
         .collect()
 }
 
+/// A commit's pull request event, stored as JSON with its intent.
+pub(crate) fn encode_pr_event(event: Option<&stoa_core::collab::store::PullRequestEvent>) -> Option<String> {
+    event.and_then(|event| serde_json::to_string(event).ok())
+}
+
+pub(crate) fn decode_pr_event(text: Option<String>) -> Option<stoa_core::collab::store::PullRequestEvent> {
+    text.and_then(|text| serde_json::from_str(&text).ok())
+}
+
 /// A commit's activity entry, stored as JSON with its intent.
 pub(crate) fn encode_activity(entry: Option<&stoa_core::collab::store::ActivityEntry>) -> Option<String> {
     entry.and_then(|entry| serde_json::to_string(entry).ok())

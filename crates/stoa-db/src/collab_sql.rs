@@ -8,7 +8,7 @@
 
 use stoa_core::collab::store::{
     ActivityEntry, ActivityRecord, ActivityScope, CollabStore, Discussion, DiscussionEvent, DiscussionFilter,
-    DiscussionStatus, DiscussionUpdate, NewDiscussion, NewEvent,
+    DiscussionStatus, DiscussionUpdate, NewDiscussion, NewEvent, PullRequestEvent,
 };
 use stoa_core::ports::{Repo, StoreError, User};
 use stoa_types::RepoType;
@@ -148,7 +148,7 @@ macro_rules! collab_store {
             .bind(repo_id)
             .bind(num)
             .bind(position)
-            .bind(event.kind)
+            .bind(&event.kind)
             .bind(&event.author_user_id)
             .bind(event.created_at)
             .bind(json_text(&event.data))
@@ -167,6 +167,27 @@ macro_rules! collab_store {
                 .execute(&mut *connection)
                 .await
                 .map_err(backend)?;
+            Ok(())
+        }
+
+        /// A pull request's `commit` event, when that pull request exists (writers may push
+        /// `refs/pr/<num>` refs that no pull request owns).
+        pub(crate) async fn insert_pull_request_event(
+            connection: &mut <$db as sqlx::Database>::Connection,
+            repo_id: &str,
+            pr_event: &PullRequestEvent,
+        ) -> Result<(), StoreError> {
+            let num = to_i64(pr_event.num);
+            let exists: Option<i64> =
+                sqlx::query_scalar("SELECT num FROM discussions WHERE repo_id = $1 AND num = $2 AND is_pull_request = TRUE")
+                    .bind(repo_id)
+                    .bind(num)
+                    .fetch_optional(&mut *connection)
+                    .await
+                    .map_err(backend)?;
+            if exists.is_some() {
+                insert_event(connection, repo_id, num, &pr_event.event).await?;
+            }
             Ok(())
         }
 

@@ -67,8 +67,8 @@ impl PgStore {
 
     pub(crate) async fn insert_intent(&self, intent: &CommitIntent) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO commit_intents (id, repo_id, ref_name, new_commit, lfs_oids, committed_at, is_default_branch, tags, xet_files, activity) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            "INSERT INTO commit_intents (id, repo_id, ref_name, new_commit, lfs_oids, committed_at, is_default_branch, tags, xet_files, activity, pr_event) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(&intent.id)
         .bind(&intent.repo_id)
@@ -80,6 +80,7 @@ impl PgStore {
         .bind(codec::encode_intent_tags(intent.tags.as_ref()))
         .bind(codec::encode_xet_files(&intent.xet_files))
         .bind(codec::encode_activity(intent.activity.as_ref()))
+        .bind(codec::encode_pr_event(intent.pr_event.as_ref()))
         .execute(self.pool())
         .await
         .map_err(backend)?;
@@ -151,6 +152,9 @@ impl PgStore {
         if let Some(activity) = &intent.activity {
             crate::collab_sql::postgres::insert_activity(&mut transaction, activity).await?;
         }
+        if let Some(pr_event) = &intent.pr_event {
+            crate::collab_sql::postgres::insert_pull_request_event(&mut transaction, &intent.repo_id, pr_event).await?;
+        }
         sqlx::query("DELETE FROM commit_intents WHERE id = $1")
             .bind(&intent.id)
             .execute(&mut *transaction)
@@ -187,6 +191,7 @@ impl PgStore {
                     is_default_branch: row.get("is_default_branch"),
                     xet_files: codec::decode_xet_files(row.get("xet_files")),
                     activity: codec::decode_activity(row.get("activity")),
+                    pr_event: codec::decode_pr_event(row.get("pr_event")),
                     tags: codec::decode_intent_tags(row.get("tags")),
                 }
             })

@@ -66,8 +66,8 @@ impl SqliteStore {
     pub(crate) async fn insert_intent(&self, intent: &CommitIntent) -> Result<(), StoreError> {
         let tags = codec::encode_intent_tags(intent.tags.as_ref());
         sqlx::query(
-            "INSERT INTO commit_intents (id, repo_id, ref_name, new_commit, lfs_oids, committed_at, is_default_branch, tags, xet_files, activity) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO commit_intents (id, repo_id, ref_name, new_commit, lfs_oids, committed_at, is_default_branch, tags, xet_files, activity, pr_event) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&intent.id)
         .bind(&intent.repo_id)
@@ -79,6 +79,7 @@ impl SqliteStore {
         .bind(tags)
         .bind(codec::encode_xet_files(&intent.xet_files))
         .bind(codec::encode_activity(intent.activity.as_ref()))
+        .bind(codec::encode_pr_event(intent.pr_event.as_ref()))
         .execute(self.pool())
         .await
         .map_err(backend)?;
@@ -137,6 +138,9 @@ impl SqliteStore {
         if let Some(activity) = &intent.activity {
             crate::collab_sql::sqlite::insert_activity(&mut transaction, activity).await?;
         }
+        if let Some(pr_event) = &intent.pr_event {
+            crate::collab_sql::sqlite::insert_pull_request_event(&mut transaction, &intent.repo_id, pr_event).await?;
+        }
         sqlx::query("DELETE FROM commit_intents WHERE id = ?")
             .bind(&intent.id)
             .execute(&mut *transaction)
@@ -173,6 +177,7 @@ impl SqliteStore {
                     is_default_branch: row.get("is_default_branch"),
                     xet_files: codec::decode_xet_files(row.get("xet_files")),
                     activity: codec::decode_activity(row.get("activity")),
+                    pr_event: codec::decode_pr_event(row.get("pr_event")),
                     tags: codec::decode_intent_tags(row.get("tags")),
                 }
             })

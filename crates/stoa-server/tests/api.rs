@@ -390,6 +390,7 @@ async fn interrupted_commits_are_finished_or_dropped_on_recovery() {
         tags: Some(vec!["recovered".to_owned()]),
         xet_files: Vec::new(),
         activity: None,
+        pr_event: None,
     };
     // ...and a commit whose ref never moved (killed before the compare-and-swap).
     let lost = CommitIntent { id: "lost".to_owned(), new_commit: "d".repeat(40), ..landed.clone() };

@@ -66,7 +66,7 @@ pub(crate) fn comment_event(author: &User, raw: &str) -> NewEvent {
     let now = now_millis();
     NewEvent {
         id: new_object_id(),
-        kind: "comment",
+        kind: "comment".to_owned(),
         author_user_id: author.id.clone(),
         created_at: now,
         data: json!({
@@ -83,7 +83,7 @@ pub(crate) fn comment_event(author: &User, raw: &str) -> NewEvent {
 pub(crate) fn status_event(author: &User, status: DiscussionStatus) -> NewEvent {
     NewEvent {
         id: new_object_id(),
-        kind: "status-change",
+        kind: "status-change".to_owned(),
         author_user_id: author.id.clone(),
         created_at: now_millis(),
         data: json!({"status": status.as_str()}),
@@ -252,7 +252,7 @@ impl Hub {
         let title = check_title(title)?;
         let event = NewEvent {
             id: new_object_id(),
-            kind: "title-change",
+            kind: "title-change".to_owned(),
             author_user_id: user.id.clone(),
             created_at: now_millis(),
             data: json!({"from": discussion.title, "to": title}),
@@ -379,7 +379,7 @@ impl Hub {
         }
         Ok(DiscussionEvent {
             id: event.id,
-            kind: event.kind.to_owned(),
+            kind: event.kind,
             author_user_id: author.id.clone(),
             author: author.name.clone(),
             created_at: event.created_at,

@@ -161,6 +161,7 @@ impl Hub {
             is_default_branch: true,
             tags,
             xet_files: Vec::new(),
+            pr_event: None,
             activity: Some(activity(&repo, &user, "duplicated", json!({"from": source.full_name()}))),
         };
         self.meta.record_commit_intent(&intent).await?;
@@ -207,6 +208,7 @@ impl Hub {
                 is_default_branch,
                 tags: None,
                 xet_files: Vec::new(),
+                pr_event: None,
                 activity: Some(activity(
                     repo,
                     &user,

@@ -7,7 +7,9 @@ use serde_json::json;
 
 use crate::access::Principal;
 use crate::collab::discussions::{DiscussionDetails, activity, check_title, comment_event, now_millis};
-use crate::collab::store::{Discussion, DiscussionFilter, DiscussionStatus, DiscussionUpdate, NewDiscussion, NewEvent};
+use crate::collab::store::{
+    Discussion, DiscussionFilter, DiscussionStatus, DiscussionUpdate, NewDiscussion, NewEvent, PullRequestEvent,
+};
 use crate::error::{CoreError, CoreResult};
 use crate::hub::Hub;
 use crate::ports::{CommitIntent, MergeOutcome, ObjectId, Repo, User};
@@ -111,27 +113,22 @@ impl Hub {
         if open_prs.is_empty() { Err(denied) } else { Ok(()) }
     }
 
-    /// Adds a `commit` event to the pull request whose ref just moved to `commit`.
-    pub(crate) async fn note_pull_request_commit(&self, repo: &Repo, ref_name: &str, author: &User, commit: &ObjectId) {
-        let Some(num) = pr_number(ref_name) else { return };
-        let info = {
-            let (repo_id, commit) = (repo.id.clone(), commit.clone());
-            self.blocking(move |git| Ok(git.commit_info(&repo_id, &commit)?)).await
-        };
-        let subject = info.map(|info| info.title).unwrap_or_default();
+    /// The `commit` event of a commit to `refs/pr/<num>` (none for other refs).
+    pub(crate) fn pull_request_commit_event(
+        ref_name: &str,
+        author: &User,
+        commit: &ObjectId,
+        subject: &str,
+    ) -> Option<PullRequestEvent> {
+        let num = pr_number(ref_name)?;
         let event = NewEvent {
             id: new_object_id(),
-            kind: "commit",
+            kind: "commit".to_owned(),
             author_user_id: author.id.clone(),
             created_at: now_millis(),
             data: json!({"subject": subject, "oid": commit.as_str()}),
         };
-        // The commit itself is durable; a crash here loses only this line of the PR's timeline.
-        if let Err(error) =
-            self.meta.add_discussion_event(&repo.id, num, &event, &DiscussionUpdate::default(), None).await
-        {
-            tracing::warn!(repo.id = %repo.full_name(), pr = num, error = %error, "could not record a PR commit event");
-        }
+        Some(PullRequestEvent { num, event })
     }
 
     /// Squash-merges a pull request into its base branch.
@@ -197,6 +194,7 @@ impl Hub {
             is_default_branch,
             tags,
             xet_files: Vec::new(),
+            pr_event: None,
             activity: Some(activity(
                 repo,
                 user,

@@ -84,13 +84,21 @@ pub struct DiscussionEvent {
     pub data: serde_json::Value,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct NewEvent {
     pub id: String,
-    pub kind: &'static str,
+    pub kind: String,
     pub author_user_id: String,
     pub created_at: i64,
     pub data: serde_json::Value,
+}
+
+/// The `commit` event a commit to `refs/pr/<num>` adds to its pull request; it travels with the
+/// commit intent, so it is written exactly when the commit lands.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct PullRequestEvent {
+    pub num: u64,
+    pub event: NewEvent,
 }
 
 /// What an event changes on its discussion.

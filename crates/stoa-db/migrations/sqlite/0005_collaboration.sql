@@ -68,8 +68,10 @@ CREATE TABLE activity (
 CREATE INDEX activity_repo ON activity (repo_id, created_at);
 CREATE INDEX activity_actor ON activity (actor_user_id, created_at);
 
--- A commit's activity entry travels with its intent, so recovery records it too.
+-- A commit's activity entry (and, on refs/pr/N, its pull request event) travel with its intent,
+-- so recovery records them too.
 ALTER TABLE commit_intents ADD COLUMN activity TEXT;
+ALTER TABLE commit_intents ADD COLUMN pr_event TEXT;
 
 CREATE TABLE collections (
     id TEXT PRIMARY KEY,

@@ -43,6 +43,7 @@ pub(crate) fn intent(id: &str, repo_id: &str, committed_at: i64) -> CommitIntent
         is_default_branch: true,
         tags: None,
         activity: None,
+        pr_event: None,
         xet_files: Vec::new(),
     }
 }
