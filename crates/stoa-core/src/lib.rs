@@ -16,6 +16,7 @@ pub mod hub;
 pub mod jobs;
 pub mod lfs;
 pub mod lfs_batch;
+pub mod markdown;
 pub mod ndjson;
 pub mod ports;
 pub mod push;

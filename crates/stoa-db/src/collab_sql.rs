@@ -36,8 +36,9 @@ fn num_from(value: i64) -> u64 {
     u64::try_from(value).unwrap_or_default()
 }
 
-const DISCUSSION_SELECT: &str =
-    "SELECT d.*, u.name AS author FROM discussions d JOIN users u ON u.id = d.author_user_id";
+const DISCUSSION_SELECT: &str = "SELECT d.*, u.name AS author, (SELECT COUNT(*) FROM discussion_events e \
+     WHERE e.repo_id = d.repo_id AND e.num = d.num AND e.kind = 'comment') AS num_comments \
+     FROM discussions d JOIN users u ON u.id = d.author_user_id";
 const EVENT_SELECT: &str =
     "SELECT e.*, u.name AS author FROM discussion_events e JOIN users u ON u.id = e.author_user_id";
 const ACTIVITY_SELECT: &str = "SELECT a.*, u.name AS actor, r.repo_type, r.namespace, r.name AS repo_name \
@@ -63,6 +64,7 @@ macro_rules! collab_store {
                 created_at: row.get("created_at"),
                 base_ref: row.get("base_ref"),
                 merge_commit: row.get("merge_commit"),
+                num_comments: num_from(row.get("num_comments")),
             })
         }
 

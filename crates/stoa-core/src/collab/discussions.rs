@@ -41,22 +41,10 @@ pub(crate) fn activity(repo: &Repo, actor: &User, kind: &str, data: serde_json::
     }
 }
 
-/// Comment text as HTML: escaped, paragraphs and line breaks kept. (Markdown rendering with
-/// sanitising arrives with the web pages; until then nothing user-written is interpreted.)
-fn comment_html(raw: &str) -> String {
-    let escaped = raw.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
-    escaped
-        .split("\n\n")
-        .filter(|paragraph| !paragraph.trim().is_empty())
-        .map(|paragraph| format!("<p>{}</p>", paragraph.trim().replace('\n', "<br>\n")))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 fn comment_version(raw: &str, author: &str, at: i64) -> serde_json::Value {
     json!({
         "raw": raw,
-        "html": comment_html(raw),
+        "html": crate::markdown::render_markdown(raw),
         "updatedAt": stoa_types::time::format_millis(at),
         "author": {"name": author},
     })
@@ -391,14 +379,6 @@ impl Hub {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn comment_html_escapes_everything_and_keeps_paragraphs() {
-        assert_eq!(
-            comment_html("<script>alert(1)</script>\n\nline & \"quote\"\nnext"),
-            "<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>\n<p>line &amp; &quot;quote&quot;<br>\nnext</p>"
-        );
-    }
 
     #[test]
     fn titles_are_trimmed_and_bounded() {

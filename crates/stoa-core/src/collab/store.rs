@@ -60,6 +60,7 @@ pub struct Discussion {
     /// Pull requests: the full ref they merge into.
     pub base_ref: Option<String>,
     pub merge_commit: Option<String>,
+    pub num_comments: u64,
 }
 
 #[derive(Debug, Clone)]

@@ -33,7 +33,7 @@ fn item_json(repo: &Repo, discussion: &Discussion) -> Value {
         "author": author_json(&discussion.author),
         "repo": {"name": repo.full_name(), "type": repo.repo_type.as_str()},
         "pinned": false,
-        "numComments": 0,
+        "numComments": discussion.num_comments,
         "topReactions": [],
     })
 }
@@ -52,7 +52,6 @@ fn details_json(repo: &Repo, details: &DiscussionDetails) -> Value {
     let discussion = &details.discussion;
     let mut body = item_json(repo, discussion);
     body["events"] = details.events.iter().map(event_json).collect();
-    body["numComments"] = details.events.iter().filter(|event| event.kind == "comment").count().into();
     if discussion.is_pull_request {
         let mut changes = json!({"base": discussion.base_ref.clone().unwrap_or_else(|| "refs/heads/main".to_owned())});
         if let Some(merge_commit) = &discussion.merge_commit {
