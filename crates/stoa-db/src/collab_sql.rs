@@ -194,18 +194,23 @@ macro_rules! collab_store {
         }
 
         impl $store {
+            /// Inserts with `num`, or with the next free number.
             async fn try_create_discussion(
                 &self,
                 discussion: &NewDiscussion,
+                num: Option<i64>,
                 first_event: Option<&NewEvent>,
                 activity: &ActivityEntry,
             ) -> Result<i64, StoreError> {
                 let mut transaction = self.pool().begin().await.map_err(backend)?;
-                let num: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(num), 0) + 1 FROM discussions WHERE repo_id = $1")
-                    .bind(&discussion.repo_id)
-                    .fetch_one(&mut *transaction)
-                    .await
-                    .map_err(backend)?;
+                let num: i64 = match num {
+                    Some(num) => num,
+                    None => sqlx::query_scalar("SELECT COALESCE(MAX(num), 0) + 1 FROM discussions WHERE repo_id = $1")
+                        .bind(&discussion.repo_id)
+                        .fetch_one(&mut *transaction)
+                        .await
+                        .map_err(backend)?,
+                };
                 sqlx::query(
                     "INSERT INTO discussions (repo_id, num, is_pull_request, title, status, author_user_id, created_at, base_ref) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -291,11 +296,30 @@ macro_rules! collab_store {
                 let mut attempt = 0;
                 loop {
                     attempt += 1;
-                    match self.try_create_discussion(discussion, first_event, activity).await {
+                    match self.try_create_discussion(discussion, None, first_event, activity).await {
                         Err(StoreError::AlreadyExists) if attempt < NUMBER_ATTEMPTS => {}
                         other => return other.map(num_from),
                     }
                 }
+            }
+
+            async fn next_discussion_number(&self, repo_id: &str) -> Result<u64, StoreError> {
+                let num: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(num), 0) + 1 FROM discussions WHERE repo_id = $1")
+                    .bind(repo_id)
+                    .fetch_one(self.pool())
+                    .await
+                    .map_err(backend)?;
+                Ok(num_from(num))
+            }
+
+            async fn create_numbered_discussion(
+                &self,
+                discussion: &NewDiscussion,
+                num: u64,
+                first_event: Option<&NewEvent>,
+                activity: &ActivityEntry,
+            ) -> Result<(), StoreError> {
+                self.try_create_discussion(discussion, Some(to_i64(num)), first_event, activity).await.map(|_| ())
             }
 
             async fn discussion(&self, repo_id: &str, num: u64) -> Result<Option<Discussion>, StoreError> {

@@ -12,9 +12,12 @@ use crate::collab::store::{
 };
 use crate::error::{CoreError, CoreResult};
 use crate::hub::Hub;
-use crate::ports::{CommitIntent, MergeOutcome, ObjectId, Repo, User};
+use crate::ports::{CommitIntent, MergeOutcome, ObjectId, Repo, StoreError, User};
 use crate::repos::signature_of;
 use crate::tokens::new_object_id;
+
+/// Numbers tried when discussions opened at the same moment take the one a PR meant to use.
+const PR_NUMBER_ATTEMPTS: usize = 8;
 
 /// Longest PR diff returned with the details.
 const MAX_DIFF_BYTES: usize = 1024 * 1024;
@@ -56,12 +59,34 @@ impl Hub {
             base_ref: Some(base_ref.clone()),
         };
         let entry = activity(repo, &user, "pr-opened", json!({"title": title}));
+        // The ref comes first, the row second: a crash in between leaves a `refs/pr/<num>` that no
+        // pull request owns (the next one with that number takes it over), never a pull request
+        // without its ref. PR creations serialise on the ref lock; a discussion taking the number
+        // meanwhile makes the row insert fail, and the ref is dropped and the next number tried.
         let ref_lock = self.meta.lock_repo_refs(&repo.id).await?;
         let created = async {
-            let num = self.meta.create_discussion(&new, first.as_ref(), &entry).await?;
             let head = self.ref_head(repo, &base_ref).await?;
-            self.swap_ref(&repo.id, &format!("refs/pr/{num}"), None, Some(head), None).await?;
-            CoreResult::Ok(num)
+            for _ in 0..PR_NUMBER_ATTEMPTS {
+                let num = self.meta.next_discussion_number(&repo.id).await?;
+                let pr_ref = format!("refs/pr/{num}");
+                let leftover = {
+                    let (repo_id, name) = (repo.id.clone(), pr_ref.clone());
+                    self.blocking(move |git| Ok(git.ref_target(&repo_id, &name)?)).await?
+                };
+                if !self.swap_ref(&repo.id, &pr_ref, leftover, Some(head.clone()), None).await? {
+                    return Err(CoreError::Conflict("The repository changed meanwhile; please try again".to_owned()));
+                }
+                match self.meta.create_numbered_discussion(&new, num, first.as_ref(), &entry).await {
+                    Ok(()) => return Ok(num),
+                    Err(error) => {
+                        self.swap_ref(&repo.id, &pr_ref, Some(head.clone()), None, None).await?;
+                        if !matches!(error, StoreError::AlreadyExists) {
+                            return Err(error.into());
+                        }
+                    }
+                }
+            }
+            Err(CoreError::Conflict("Too many discussions opened at once; please try again".to_owned()))
         }
         .await;
         ref_lock.release().await;

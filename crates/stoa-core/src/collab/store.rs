@@ -161,6 +161,17 @@ pub trait CollabStore: Send + Sync {
         first_event: Option<&NewEvent>,
         activity: &ActivityEntry,
     ) -> Result<u64, StoreError>;
+    /// The number the next discussion of the repo would get.
+    async fn next_discussion_number(&self, repo_id: &str) -> Result<u64, StoreError>;
+    /// Like [`CollabStore::create_discussion`] with a number chosen by the caller (a pull request
+    /// whose ref was created first); [`StoreError::AlreadyExists`] when it is taken.
+    async fn create_numbered_discussion(
+        &self,
+        discussion: &NewDiscussion,
+        num: u64,
+        first_event: Option<&NewEvent>,
+        activity: &ActivityEntry,
+    ) -> Result<(), StoreError>;
     async fn discussion(&self, repo_id: &str, num: u64) -> Result<Option<Discussion>, StoreError>;
     /// A page of discussions, newest first, and how many match in all.
     async fn list_discussions(
