@@ -833,3 +833,49 @@ def test_activity_records_likes(new_repo, stoa):
     assert 200 <= r.status < 300, r.describe()
     events = _activity(stoa, f"/api/models/{repo_id}/activity")
     assert events[0]["type"] == "like" and events[0]["actor"] == "bob", events
+
+
+# ---------------------------------------------------------------------------------------------
+# attachments
+# ---------------------------------------------------------------------------------------------
+
+
+def test_attachments_upload_and_serve_safely(api_alice, api_anon, hf, new_repo, stoa, tmp_path):
+    """upload_attachment stores an allowed file and answers its URL; the file is served with the
+    allow-listed type, nosniff and a sandboxing CSP. Disallowed types, anonymous uploads and
+    unknown names are refused, and an attachment URL never opens an object it did not upload."""
+    png = b"\x89PNG\r\n\x1a\n" + os.urandom(256)
+    image = tmp_path / "shot.png"
+    image.write_bytes(png)
+    url = api_alice.upload_attachment(image)
+    assert url.startswith(f"{stoa.url}/uploads/") and url.endswith(".png")
+    served = curl("GET", url)
+    assert served.status == 200, served.describe()
+    assert served.body == png
+    assert served.header("content-type") == "image/png"
+    assert served.header("x-content-type-options") == "nosniff"
+    assert "sandbox" in (served.header("content-security-policy") or "")
+    # Same bytes, same URL.
+    assert api_alice.upload_attachment(image) == url
+
+    # The client refuses SVG itself; the server refuses HTML and SVG sent raw.
+    with pytest.raises(ValueError):
+        api_alice.upload_attachment(tmp_path / "x.svg")
+    for content_type in ("text/html", "image/svg+xml"):
+        r = curl("POST", f"{stoa.url}/uploads", token=stoa.tokens["alice"], headers={"Content-Type": content_type}, data=b"<svg onload=alert(1)>")
+        _assert_error(r, 400)
+    with pytest.raises(hf.errors.HfHubHTTPError) as anonymous:
+        api_anon.upload_attachment(image)
+    assert anonymous.value.response.status_code == 401
+
+    # A name that was never uploaded, or another type for an uploaded hash, is not found; so is an
+    # object that exists in the store only because a repo holds it.
+    digest = url.rsplit("/", 1)[1].split(".")[0]
+    for name in ("0" * 64 + ".png", f"{digest}.mp4", f"{digest}.html", "not-a-hash.png"):
+        _assert_error(curl("GET", f"{stoa.url}/uploads/{name}"), 404)
+    repo_id = new_repo("attach", private=True)
+    secret = os.urandom(2 * 1024 * 1024)
+    api_alice.upload_file(path_or_fileobj=secret, path_in_repo="weights.bin", repo_id=repo_id)
+    lfs = api_alice.get_paths_info(repo_id, ["weights.bin"])[0].lfs
+    assert lfs is not None
+    _assert_error(curl("GET", f"{stoa.url}/uploads/{lfs.sha256}.png"), 404)

@@ -601,6 +601,32 @@ macro_rules! collab_store {
                 }
             }
 
+            async fn record_attachment(&self, oid: &str, extension: &str, user_id: &str, now: i64) -> Result<(), StoreError> {
+                sqlx::query(
+                    "INSERT INTO attachments (oid, extension, uploaded_by, created_at) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT DO NOTHING",
+                )
+                .bind(oid)
+                .bind(extension)
+                .bind(user_id)
+                .bind(now)
+                .execute(self.pool())
+                .await
+                .map_err(backend)?;
+                Ok(())
+            }
+
+            async fn attachment_exists(&self, oid: &str, extension: &str) -> Result<bool, StoreError> {
+                let found: Option<String> =
+                    sqlx::query_scalar("SELECT oid FROM attachments WHERE oid = $1 AND extension = $2")
+                        .bind(oid)
+                        .bind(extension)
+                        .fetch_optional(self.pool())
+                        .await
+                        .map_err(backend)?;
+                Ok(found.is_some())
+            }
+
             async fn share_repo_objects(&self, from_repo_id: &str, to_repo_id: &str) -> Result<(), StoreError> {
                 let mut transaction = self.pool().begin().await.map_err(backend)?;
                 sqlx::query(

@@ -79,6 +79,8 @@ pub fn router(state: AppState) -> Router {
             "/api/collections/{namespace}/{slug}/items/{item}",
             patch(api::collections::update_collection_item).delete(api::collections::delete_collection_item),
         )
+        .route("/uploads", post(api::attachments::upload_attachment))
+        .route("/uploads/{name}", get(api::attachments::get_attachment).head(api::attachments::get_attachment))
         .route("/api/validate-yaml", post(api::validate_yaml::validate_yaml))
         .route("/api/models", get(api::list_repos::list_models))
         .route("/api/datasets", get(api::list_repos::list_datasets))

@@ -1,6 +1,7 @@
 //! Working together on repos: discussions and pull requests, likes, collections, the activity
 //! log, and the lifecycle operations (settings, move, duplicate, super-squash).
 
+pub mod attachments;
 pub mod collection_store;
 pub mod collections;
 pub mod discussions;

@@ -236,6 +236,9 @@ pub trait CollabStore: Send + Sync {
     async fn move_repo(&self, repo_id: &str, namespace: &str, name: &str, now: i64) -> Result<(), StoreError>;
     /// The repo an old name of a moved repo now points at.
     async fn redirected_repo(&self, repo_type: RepoType, key: &str) -> Result<Option<Repo>, StoreError>;
+    /// Records an uploaded attachment (idempotent).
+    async fn record_attachment(&self, oid: &str, extension: &str, user_id: &str, now: i64) -> Result<(), StoreError>;
+    async fn attachment_exists(&self, oid: &str, extension: &str) -> Result<bool, StoreError>;
     /// Lets `to` serve the large objects `from` references (a duplicate shares them, bytes are
     /// not copied).
     async fn share_repo_objects(&self, from_repo_id: &str, to_repo_id: &str) -> Result<(), StoreError>;

@@ -104,3 +104,13 @@ CREATE TABLE collection_items (
     UNIQUE (collection_id, child_collection_id)
 );
 CREATE INDEX collection_items_repo ON collection_items (repo_id);
+
+-- Files attached to comments. Their bytes are objects of the object store; only objects listed
+-- here are served as attachments (knowing a hash never opens another repo's object).
+CREATE TABLE attachments (
+    oid TEXT NOT NULL,
+    extension TEXT NOT NULL,
+    uploaded_by TEXT NOT NULL REFERENCES users (id),
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (oid, extension)
+);

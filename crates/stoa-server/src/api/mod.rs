@@ -1,6 +1,7 @@
 //! Handlers of the Hub API, one module per client operation, and the dispatcher for the
 //! repo-shaped paths parsed by [`crate::endpoint`].
 
+pub(crate) mod attachments;
 pub(crate) mod collections;
 pub(crate) mod commit;
 pub(crate) mod discussions;
