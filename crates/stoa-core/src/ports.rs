@@ -213,7 +213,8 @@ pub struct CommitIntent {
 pub trait MetaStore:
     crate::xet::store::XetMetaStore
     + crate::coordination::Coordination
-    + crate::collab::store::CollabStore
+    + crate::collab::store::DiscussionStore
+    + crate::collab::store::CommunityStore
     + crate::collab::collection_store::CollectionStore
     + Send
     + Sync

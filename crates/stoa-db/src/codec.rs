@@ -58,6 +58,25 @@ pub(crate) fn decode_xet_files(text: Option<String>) -> Vec<(String, String)> {
         .collect()
 }
 
+/// JSON columns (event data, activity data) are TEXT in both backends.
+pub(crate) fn json_text(value: &serde_json::Value) -> String {
+    value.to_string()
+}
+
+pub(crate) fn json_value(text: &str) -> Result<serde_json::Value, stoa_core::ports::StoreError> {
+    serde_json::from_str(text)
+        .map_err(|error| stoa_core::ports::StoreError::Backend(format!("stored JSON is invalid: {error}")))
+}
+
+/// Counts and numbers are unsigned in the domain and BIGINT in the database.
+pub(crate) fn to_i64(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+pub(crate) fn num_from(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or_default()
+}
+
 /// A commit's pull request event, stored as JSON with its intent.
 pub(crate) fn encode_pr_event(event: Option<&stoa_core::collab::store::PullRequestEvent>) -> Option<String> {
     event.and_then(|event| serde_json::to_string(event).ok())

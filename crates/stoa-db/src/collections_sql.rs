@@ -1,5 +1,5 @@
 //! [`CollectionStore`] for both backends, written once in their shared dialect (see
-//! `collab_sql.rs`).
+//! `discussions_sql.rs`).
 
 use stoa_core::collab::collection_store::{
     Collection, CollectionItem, CollectionPatch, CollectionQuery, CollectionSort, CollectionStore, ItemRef, ItemTarget,
@@ -8,12 +8,10 @@ use stoa_core::collab::collection_store::{
 use stoa_core::ports::StoreError;
 use stoa_types::RepoType;
 
-fn to_i64(value: u64) -> i64 {
-    i64::try_from(value).unwrap_or(i64::MAX)
-}
+use crate::codec::to_i64;
 
 macro_rules! collection_store {
-    ($store:ty, $row:ty, $db:ty) => {
+    ($store:ty, $row:ty, $db:ty, $lock_owner:literal, $lock_collection:literal) => {
         use async_trait::async_trait;
         use sqlx::Row;
 
@@ -49,6 +47,17 @@ macro_rules! collection_store {
                 .execute(&mut *connection)
                 .await
                 .map_err(backend)?;
+            Ok(())
+        }
+
+        /// Serialise the positions of an owner's collections and of one collection's items (row
+        /// locks on PostgreSQL; SQLite's write transaction already excludes other writers).
+        async fn lock(
+            connection: &mut <$db as sqlx::Database>::Connection,
+            statement: &'static str,
+            key: &str,
+        ) -> Result<(), StoreError> {
+            sqlx::query(statement).bind(key).execute(&mut *connection).await.map_err(backend)?;
             Ok(())
         }
 
@@ -106,7 +115,8 @@ macro_rules! collection_store {
         #[async_trait]
         impl CollectionStore for $store {
             async fn create_collection(&self, collection: &NewCollection) -> Result<(), StoreError> {
-                let mut transaction = self.pool().begin().await.map_err(backend)?;
+                let mut transaction = self.begin_write().await?;
+                lock(&mut transaction, $lock_owner, &collection.owner.to_ascii_lowercase()).await?;
                 let position: i64 =
                     sqlx::query_scalar("SELECT COALESCE(MAX(position), -1) + 1 FROM collections WHERE owner_key = $1")
                         .bind(collection.owner.to_ascii_lowercase())
@@ -209,7 +219,8 @@ macro_rules! collection_store {
                     ItemRef::Repo(id) => (Some(id), None),
                     ItemRef::Collection(id) => (None, Some(id)),
                 };
-                let mut transaction = self.pool().begin().await.map_err(backend)?;
+                let mut transaction = self.begin_write().await?;
+                lock(&mut transaction, $lock_collection, collection_id).await?;
                 let position: i64 = sqlx::query_scalar(
                     "SELECT COALESCE(MAX(position), -1) + 1 FROM collection_items WHERE collection_id = $1",
                 )
@@ -243,7 +254,8 @@ macro_rules! collection_store {
                 position: Option<i64>,
                 now: i64,
             ) -> Result<bool, StoreError> {
-                let mut transaction = self.pool().begin().await.map_err(backend)?;
+                let mut transaction = self.begin_write().await?;
+                lock(&mut transaction, $lock_collection, collection_id).await?;
                 let ids: Vec<String> = sqlx::query_scalar(
                     "SELECT id FROM collection_items WHERE collection_id = $1 ORDER BY position, created_at",
                 )
@@ -281,7 +293,7 @@ macro_rules! collection_store {
             }
 
             async fn delete_collection_item(&self, collection_id: &str, item_id: &str, now: i64) -> Result<bool, StoreError> {
-                let mut transaction = self.pool().begin().await.map_err(backend)?;
+                let mut transaction = self.begin_write().await?;
                 let removed = sqlx::query("DELETE FROM collection_items WHERE collection_id = $1 AND id = $2")
                     .bind(collection_id)
                     .bind(item_id)
@@ -301,9 +313,21 @@ macro_rules! collection_store {
 }
 
 mod sqlite {
-    collection_store!(crate::SqliteStore, sqlx::sqlite::SqliteRow, sqlx::Sqlite);
+    collection_store!(
+        crate::SqliteStore,
+        sqlx::sqlite::SqliteRow,
+        sqlx::Sqlite,
+        "SELECT 1 FROM users WHERE name_key = $1",
+        "SELECT 1 FROM collections WHERE id = $1"
+    );
 }
 
 mod postgres {
-    collection_store!(crate::PgStore, sqlx::postgres::PgRow, sqlx::Postgres);
+    collection_store!(
+        crate::PgStore,
+        sqlx::postgres::PgRow,
+        sqlx::Postgres,
+        "SELECT 1 FROM users WHERE name_key = $1 FOR NO KEY UPDATE",
+        "SELECT 1 FROM collections WHERE id = $1 FOR NO KEY UPDATE"
+    );
 }

@@ -4,8 +4,9 @@
 //! of a multi-node deployment; both pass the same contract suite (`tests/metastore_contract.rs`).
 
 mod codec;
-mod collab_sql;
 mod collections_sql;
+mod community_sql;
+mod discussions_sql;
 mod pg_intents;
 mod pg_jobs;
 mod pg_repos;
@@ -78,6 +79,13 @@ impl SqliteStore {
 
     pub(crate) fn pool(&self) -> &SqlitePool {
         &self.pool
+    }
+
+    /// A write transaction. `BEGIN IMMEDIATE` takes SQLite's write lock at once (waiting for it
+    /// up to the busy timeout): a deferred transaction that reads first and then writes fails
+    /// with "database is locked" when another writer committed in between, instead of waiting.
+    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
+        self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(backend)
     }
 
     pub(crate) fn ref_locks(&self) -> &sqlite_jobs::RefLocks {

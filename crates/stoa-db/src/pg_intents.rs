@@ -150,10 +150,11 @@ impl PgStore {
             }
         }
         if let Some(activity) = &intent.activity {
-            crate::collab_sql::postgres::insert_activity(&mut transaction, activity).await?;
+            crate::community_sql::postgres::insert_activity(&mut transaction, activity).await?;
         }
         if let Some(pr_event) = &intent.pr_event {
-            crate::collab_sql::postgres::insert_pull_request_event(&mut transaction, &intent.repo_id, pr_event).await?;
+            crate::discussions_sql::postgres::insert_pull_request_event(&mut transaction, &intent.repo_id, pr_event)
+                .await?;
         }
         sqlx::query("DELETE FROM commit_intents WHERE id = $1")
             .bind(&intent.id)

@@ -50,6 +50,11 @@ impl PgStore {
         &self.pool
     }
 
+    /// A write transaction (the same call as SQLite's, which needs to say so up front).
+    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError> {
+        self.pool.begin().await.map_err(backend)
+    }
+
     pub(crate) fn lock_pool(&self) -> &PgPool {
         &self.locks
     }

@@ -88,7 +88,7 @@ impl SqliteStore {
 
     /// One transaction: link the LFS objects, bump last-modified, replace tags, drop the intent.
     pub(crate) async fn apply_intent(&self, intent: &CommitIntent) -> Result<(), StoreError> {
-        let mut transaction = self.pool().begin().await.map_err(backend)?;
+        let mut transaction = self.begin_write().await?;
         for oid in &intent.lfs_oids {
             sqlx::query(
                 "INSERT INTO repo_lfs_objects (repo_id, oid) VALUES (?, ?) ON CONFLICT (repo_id, oid) DO NOTHING",
@@ -136,10 +136,11 @@ impl SqliteStore {
             }
         }
         if let Some(activity) = &intent.activity {
-            crate::collab_sql::sqlite::insert_activity(&mut transaction, activity).await?;
+            crate::community_sql::sqlite::insert_activity(&mut transaction, activity).await?;
         }
         if let Some(pr_event) = &intent.pr_event {
-            crate::collab_sql::sqlite::insert_pull_request_event(&mut transaction, &intent.repo_id, pr_event).await?;
+            crate::discussions_sql::sqlite::insert_pull_request_event(&mut transaction, &intent.repo_id, pr_event)
+                .await?;
         }
         sqlx::query("DELETE FROM commit_intents WHERE id = ?")
             .bind(&intent.id)

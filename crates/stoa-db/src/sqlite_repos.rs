@@ -70,7 +70,7 @@ impl SqliteStore {
     }
 
     pub(crate) async fn remove_repo(&self, repo_id: &str) -> Result<(), StoreError> {
-        let mut transaction = self.pool().begin().await.map_err(backend)?;
+        let mut transaction = self.begin_write().await?;
         sqlx::query("DELETE FROM commit_intents WHERE repo_id = ?")
             .bind(repo_id)
             .execute(&mut *transaction)
@@ -124,7 +124,7 @@ impl SqliteStore {
     }
 
     pub(crate) async fn increment_downloads(&self, repo_id: &str, day: i64) -> Result<(), StoreError> {
-        let mut transaction = self.pool().begin().await.map_err(backend)?;
+        let mut transaction = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO repo_downloads (repo_id, day, count) VALUES (?, ?, 1) \
              ON CONFLICT (repo_id, day) DO UPDATE SET count = repo_downloads.count + 1",

@@ -33,7 +33,7 @@ impl XetMetaStore for SqliteStore {
     }
 
     async fn record_xorb(&self, record: &XorbRecord, repo_id: &str, user_id: &str, now: i64) -> Result<(), StoreError> {
-        let mut transaction = self.pool().begin().await.map_err(backend)?;
+        let mut transaction = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO xet_xorbs (hash, stored_bytes, chunk_table, created_at) VALUES (?, ?, ?, ?) \
              ON CONFLICT (hash) DO NOTHING",
@@ -73,7 +73,7 @@ impl XetMetaStore for SqliteStore {
     }
 
     async fn register_files(&self, repo_id: &str, files: &[RegisteredFile], now: i64) -> Result<usize, StoreError> {
-        let mut transaction = self.pool().begin().await.map_err(backend)?;
+        let mut transaction = self.begin_write().await?;
         let mut new_files = 0;
         for file in files {
             let inserted = sqlx::query(
@@ -190,7 +190,7 @@ impl XetMetaStore for SqliteStore {
     }
 
     async fn record_dedup_chunks(&self, entries: &[(XetHash, XetHash)]) -> Result<(), StoreError> {
-        let mut transaction = self.pool().begin().await.map_err(backend)?;
+        let mut transaction = self.begin_write().await?;
         for (chunk, xorb) in entries {
             sqlx::query("INSERT INTO xet_dedup_chunks (chunk_hash, xorb_hash) VALUES (?, ?) ON CONFLICT (chunk_hash) DO NOTHING")
                 .bind(chunk.hex())
@@ -302,7 +302,7 @@ impl SqliteStore {
         xorbs_before: i64,
         dry_run: bool,
     ) -> Result<stoa_core::xet::store::GcReport, StoreError> {
-        let mut transaction = self.pool().begin().await.map_err(backend)?;
+        let mut transaction = self.begin_write().await?;
         let expired_grants = sqlx::query(
             "DELETE FROM xet_upload_grants WHERE created_at <= ? AND NOT EXISTS \
              (SELECT 1 FROM repo_xet_files m WHERE m.repo_id = xet_upload_grants.repo_id AND m.sha256 = xet_upload_grants.sha256)",

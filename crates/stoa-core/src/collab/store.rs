@@ -1,5 +1,5 @@
-//! What collaboration needs from the metadata store: discussions and their events, likes, the
-//! activity log, repo settings and moves, collections. Times are unix milliseconds.
+//! What collaboration needs from the metadata store ([`DiscussionStore`], [`CommunityStore`];
+//! collections have their own port). Times are unix milliseconds.
 //!
 //! Each write that the Hub shows as one event (a comment and its activity entry, a merge and its
 //! status) is one transaction of the store, so a crash never leaves half of it.
@@ -151,8 +151,9 @@ pub enum ActivityScope {
     Actor { user_id: String, viewer_user_id: Option<String> },
 }
 
+/// Discussions, pull requests and their events.
 #[async_trait]
-pub trait CollabStore: Send + Sync {
+pub trait DiscussionStore: Send + Sync {
     /// Creates a discussion with the next number of its repo (shared by discussions and pull
     /// requests), its first event and its activity entry, atomically. Returns the number.
     async fn create_discussion(
@@ -163,7 +164,7 @@ pub trait CollabStore: Send + Sync {
     ) -> Result<u64, StoreError>;
     /// The number the next discussion of the repo would get.
     async fn next_discussion_number(&self, repo_id: &str) -> Result<u64, StoreError>;
-    /// Like [`CollabStore::create_discussion`] with a number chosen by the caller (a pull request
+    /// Like [`DiscussionStore::create_discussion`] with a number chosen by the caller (a pull request
     /// whose ref was created first); [`StoreError::AlreadyExists`] when it is taken.
     async fn create_numbered_discussion(
         &self,
@@ -199,7 +200,11 @@ pub trait CollabStore: Send + Sync {
         event_id: &str,
         data: &serde_json::Value,
     ) -> Result<(), StoreError>;
+}
 
+/// The activity log, likes, attachments, repo settings, moves and duplicates.
+#[async_trait]
+pub trait CommunityStore: Send + Sync {
     async fn record_activity(&self, entry: &ActivityEntry) -> Result<(), StoreError>;
     /// Newest first.
     async fn list_activity(

@@ -47,7 +47,11 @@ macro_rules! postgres_only {
     };
 }
 
+mod collab_helpers;
+mod collections;
+mod community;
 mod coordination;
+mod discussions;
 mod fixtures;
 mod intents;
 mod jobs;
