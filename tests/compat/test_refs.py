@@ -182,3 +182,23 @@ def test_stale_parent_commit_on_a_branch_and_a_pr_is_refused(api_alice, api_bob,
     assert stale_pr.value.response.status_code == 412
     assert api_alice.model_info(repo_id, revision=pr_ref).sha == pr.oid
     assert api_alice.model_info(repo_id).sha == main_head
+
+
+def test_empty_branch_starts_with_no_files_and_no_history(api_alice, hf, repo_with_history, stoa):
+    """`emptyBranch: true` (the Hub's create-branch option) makes a branch on a root commit with no
+    files; combined with `startingPoint` it is refused."""
+    from compat_helpers import curl
+
+    repo_id = repo_with_history
+    url = f"{stoa.url}/api/models/{repo_id}/branch/blank"
+    headers = {"Content-Type": "application/json"}
+    created = curl("POST", url, token=stoa.tokens["alice"], headers=headers, data='{"emptyBranch": true}')
+    assert created.status == 200, created.describe()
+    assert api_alice.list_repo_files(repo_id, revision="blank") == []
+    history = api_alice.list_repo_commits(repo_id, revision="blank")
+    assert len(history) == 1 and history[0].commit_id != api_alice.model_info(repo_id).sha
+    both = curl(
+        "POST", f"{url}2", token=stoa.tokens["alice"], headers=headers, data='{"emptyBranch": true, "startingPoint": "main"}'
+    )
+    assert both.status == 400 and both.header("x-error-code"), both.describe()
+    assert "blank2" not in {b.name for b in api_alice.list_repo_refs(repo_id).branches}

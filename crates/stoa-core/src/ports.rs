@@ -463,6 +463,8 @@ pub trait GitStore: Send + Sync + Debug {
     fn merge_trees(&self, repo_id: &str, ours: &ObjectId, theirs: &ObjectId) -> Result<MergeOutcome, GitError>;
     /// The best common ancestor of two commits; `None` for unrelated histories.
     fn merge_base(&self, repo_id: &str, a: &ObjectId, b: &ObjectId) -> Result<Option<ObjectId>, GitError>;
+    /// Writes the empty tree (for branches that start with no files).
+    fn empty_tree(&self, repo_id: &str) -> Result<ObjectId, GitError>;
     fn tree_of(&self, repo_id: &str, commit: &ObjectId) -> Result<ObjectId, GitError>;
     /// Writes a commit of an existing tree (no ref moves).
     fn commit_of_tree(

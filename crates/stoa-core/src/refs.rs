@@ -25,6 +25,15 @@ pub struct CommitPage {
 
 const DEFAULT_BRANCH: &str = "main";
 
+/// Where a new branch starts.
+#[derive(Debug, Clone, Copy)]
+pub enum BranchStart<'a> {
+    /// At a revision (`None`: the head of `main`).
+    Revision(Option<&'a str>),
+    /// On a commit of its own with no files and no parent (`emptyBranch`).
+    Empty,
+}
+
 /// A branch name as git accepts it (`git check-ref-format`), outside the reserved namespaces.
 fn valid_branch(name: &str) -> bool {
     let component_ok = |part: &str| {
@@ -65,19 +74,33 @@ impl Hub {
         Ok(CommitPage { commits, has_more })
     }
 
-    /// Creates `refs/heads/<branch>` at `starting_point` (default: the head of `main`).
+    /// Creates `refs/heads/<branch>` at `start`.
     pub async fn create_branch(
         &self,
         principal: &Principal,
         repo: &Repo,
         branch: &str,
-        starting_point: Option<&str>,
+        start: BranchStart<'_>,
     ) -> CoreResult<()> {
         principal.check_write(repo)?;
         if !valid_branch(branch) {
             return Err(CoreError::BadRequest(format!("Invalid reference for a branch: {branch}")));
         }
-        let start = self.resolve_revision(repo, starting_point.unwrap_or(DEFAULT_BRANCH)).await?.commit;
+        let start = match start {
+            BranchStart::Revision(revision) => {
+                self.resolve_revision(repo, revision.unwrap_or(DEFAULT_BRANCH)).await?.commit
+            }
+            BranchStart::Empty => {
+                let user = principal.user().expect("writers are signed in");
+                let signature = crate::repos::signature_of(user, stoa_types::time::now_unix());
+                let repo_id = repo.id.clone();
+                self.blocking(move |git| {
+                    let tree = git.empty_tree(&repo_id)?;
+                    Ok(git.commit_of_tree(&repo_id, &tree, &[], &signature, "Initial commit")?)
+                })
+                .await?
+            }
+        };
         let name = format!("refs/heads/{branch}");
         if self.move_ref_locked(repo, &name, None, Some(start)).await? {
             Ok(())

@@ -190,6 +190,12 @@ impl GixStore {
         }
     }
 
+    pub(crate) fn write_empty_tree(&self, repo_id: &str) -> Result<ObjectId, GitError> {
+        let repo = self.repo(repo_id)?;
+        let tree = repo.write_object(gix::objs::Tree::empty()).map_err(backend)?;
+        Ok(from_gix(tree.detach()))
+    }
+
     /// The root tree of a commit.
     pub(crate) fn tree_of(&self, repo_id: &str, commit: &ObjectId) -> Result<ObjectId, GitError> {
         let repo = self.repo(repo_id)?;

@@ -275,6 +275,10 @@ impl stoa_core::ports::GitStore for GixStore {
         GixStore::merge_base(self, repo_id, a, b)
     }
 
+    fn empty_tree(&self, repo_id: &str) -> Result<ObjectId, GitError> {
+        GixStore::write_empty_tree(self, repo_id)
+    }
+
     fn tree_of(&self, repo_id: &str, commit: &ObjectId) -> Result<ObjectId, GitError> {
         GixStore::tree_of(self, repo_id, commit)
     }

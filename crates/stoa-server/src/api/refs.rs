@@ -7,12 +7,13 @@ use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use stoa_core::ports::GitRef;
+use stoa_core::refs::BranchStart;
 
 use crate::AppState;
 use crate::api::{parse_json, parse_json_or_default};
 use crate::auth::Caller;
 use crate::endpoint::RepoRef;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::query::QueryParams;
 
 /// Commits per page of the log (the client follows `Link` headers).
@@ -104,6 +105,8 @@ pub(crate) async fn list_repo_commits(
 struct CreateBranchBody {
     #[serde(rename = "startingPoint")]
     starting_point: Option<String>,
+    #[serde(default, rename = "emptyBranch")]
+    empty_branch: bool,
 }
 
 /// `POST` creates the branch (body `{}` or `{"startingPoint": rev}`), `DELETE` removes it.
@@ -122,11 +125,12 @@ pub(crate) async fn branch(
         state.hub.delete_branch(&caller.principal, &repo, branch).await.map_err(fail)?;
     } else {
         let request: CreateBranchBody = parse_json_or_default(body)?;
-        state
-            .hub
-            .create_branch(&caller.principal, &repo, branch, request.starting_point.as_deref())
-            .await
-            .map_err(fail)?;
+        let start = match (request.empty_branch, request.starting_point.as_deref()) {
+            (true, Some(_)) => return Err(ApiError::bad_request("emptyBranch and startingPoint exclude each other")),
+            (true, None) => BranchStart::Empty,
+            (false, revision) => BranchStart::Revision(revision),
+        };
+        state.hub.create_branch(&caller.principal, &repo, branch, start).await.map_err(fail)?;
     }
     Ok(Json(json!({})).into_response())
 }
