@@ -142,7 +142,7 @@ pub(crate) async fn discussions(
             let (discussions, count, start) =
                 hub.list_discussions(principal, &repo, &listing(query)?).await.map_err(fail)?;
             let items: Vec<Value> = discussions.iter().map(|discussion| item_json(&repo, discussion)).collect();
-            json!({"discussions": items, "count": count, "start": start, "numClosedDiscussions": 0})
+            json!({"discussions": items, "count": count, "start": start})
         }
         (Method::POST, []) => {
             let request: CreateBody = parse_json(body)?;
