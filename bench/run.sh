@@ -269,7 +269,7 @@ start_stoa() {
     local admin_first=1
     stoa_admin || admin_first=0
     log "starting stoa on $STOA_URL"
-    "$STOA_BIN" serve --data-dir "$TMP/data" --listen "127.0.0.1:$STOA_PORT" \
+    STOA_RATE_LIMIT=off "$STOA_BIN" serve --data-dir "$TMP/data" --listen "127.0.0.1:$STOA_PORT" \
         --public-url "$STOA_URL" > "$TMP/stoa.log" 2>&1 &
     STOA_PID=$!
     PIDS+=("$STOA_PID")

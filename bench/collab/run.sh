@@ -259,7 +259,7 @@ start_stoa() {
     TOKEN=$(printf '%s\n' "$out" | grep -oE 'hf_[A-Za-z0-9_-]+' | head -n1)
     [ -n "$TOKEN" ] || die "no hf_ token in the output of admin token create"
     log "starting stoa on $STOA_URL"
-    "$STOA_BIN" serve --data-dir "$TMP/data" --listen "127.0.0.1:$STOA_PORT" --public-url "$STOA_URL" \
+    STOA_RATE_LIMIT=off "$STOA_BIN" serve --data-dir "$TMP/data" --listen "127.0.0.1:$STOA_PORT" --public-url "$STOA_URL" \
         > "$TMP/stoa.log" 2>&1 &
     STOA_PID=$!
     PIDS+=("$STOA_PID")

@@ -283,7 +283,7 @@ start_stoa() {
     TOKEN=$(printf '%s\n' "$out" | grep -oE 'hf_[A-Za-z0-9_-]+' | head -n1)
     [ -n "$TOKEN" ] || die "no hf_ token in the output of admin token create"
     log "starting stoa on $STOA_URL"
-    "$STOA_BIN" serve --data-dir "$TMP/data" --listen "127.0.0.1:$STOA_PORT" --public-url "$STOA_URL" \
+    STOA_RATE_LIMIT=off "$STOA_BIN" serve --data-dir "$TMP/data" --listen "127.0.0.1:$STOA_PORT" --public-url "$STOA_URL" \
         > "$TMP/stoa.log" 2>&1 &
     STOA_PID=$!
     PIDS+=("$STOA_PID")
@@ -558,7 +558,7 @@ nodelay_probe() { # ls-refs round trips, then Stoa restarted with TCP_NODELAY fo
         || { note "compiling nodelay_shim.c failed: the TCP_NODELAY probe was skipped"; return 0; }
     log "restarting Stoa with LD_PRELOAD=nodelay_shim.so (TCP_NODELAY on accepted sockets; diagnostic only)"
     kill_pid "$STOA_PID"; untrack "$STOA_PID"
-    LD_PRELOAD="$TMP/nodelay_shim.so" "$STOA_BIN" serve --data-dir "$TMP/data" --listen "127.0.0.1:$STOA_PORT" \
+    LD_PRELOAD="$TMP/nodelay_shim.so" STOA_RATE_LIMIT=off "$STOA_BIN" serve --data-dir "$TMP/data" --listen "127.0.0.1:$STOA_PORT" \
         --public-url "$STOA_URL" >> "$TMP/stoa-nodelay.log" 2>&1 &
     STOA_PID=$!
     PIDS+=("$STOA_PID")

@@ -216,7 +216,7 @@ start_node() { # name pg|sqlite datadir [extra env...] ; sets URL_<name>
     shift 3
     local port url pid
     port=$(free_port); url="http://127.0.0.1:$port"
-    env "${envs[@]}" "$@" "$STOA_BIN" serve --data-dir "$dir" --listen "127.0.0.1:$port" --public-url "$url" \
+    env STOA_RATE_LIMIT=off "${envs[@]}" "$@" "$STOA_BIN" serve --data-dir "$dir" --listen "127.0.0.1:$port" --public-url "$url" \
         > "$TMP/stoa-$name.log" 2>&1 &
     pid=$!
     PIDS+=("$pid")

@@ -129,7 +129,7 @@ start_stoa() {
     "$STOA_BIN" admin user create bench --data-dir "$TMP/data" >/dev/null 2>&1 || true
     local out; out=$("$STOA_BIN" admin token create --user bench --data-dir "$TMP/data" --role write 2>&1)
     STOA_TOKEN=$(printf '%s\n' "$out" | grep -oE 'hf_[A-Za-z0-9_-]+' | head -n1)
-    "$STOA_BIN" serve --data-dir "$TMP/data" --listen "127.0.0.1:$STOA_PORT" --public-url "$STOA_URL" > "$TMP/stoa.log" 2>&1 &
+    STOA_RATE_LIMIT=off "$STOA_BIN" serve --data-dir "$TMP/data" --listen "127.0.0.1:$STOA_PORT" --public-url "$STOA_URL" > "$TMP/stoa.log" 2>&1 &
     STOA_PID=$!; PIDS+=("$STOA_PID")
     wait_http "$STOA_URL/api/models" 30 || { log "stoa not ready"; tail -20 "$TMP/stoa.log"; return 1; }
     if [ -z "$STOA_TOKEN" ]; then

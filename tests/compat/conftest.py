@@ -170,6 +170,9 @@ def stoa() -> StoaServer:
     env.setdefault("RUST_LOG", "info")
     env.setdefault("NO_COLOR", "1")
     env.setdefault("RUST_BACKTRACE", "1")
+    # The suite sends thousands of requests from one address and two tokens in a few minutes;
+    # rate limits are tested on servers of their own (test_rate_limits.py).
+    env.setdefault("STOA_RATE_LIMIT", "off")
     # Since Xet landed, preupload follows .gitattributes for every client: nothing is inlined
     # because of the client's version, so no inline limit is configured.
     inline_max = None

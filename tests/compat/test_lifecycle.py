@@ -207,25 +207,6 @@ def test_update_repo_settings_needs_write_access(api_alice, api_bob, api_alice_r
     assert api_alice.model_info(private_id).private is True
 
 
-def test_gating_is_refused_clearly_for_now(api_alice, hf, new_repo):
-    """Gating arrives with a later issue: until then `gated` must be a clear error (4xx or 501 with
-    X-Error-Code) that changes nothing, not a silent no-op."""
-    repo_id = new_repo("gated")
-    for kwargs in ({"gated": "auto"}, {"gated": "manual"}, {"gated": "auto", "private": True}):
-        error = http_error_of(hf, api_alice.update_repo_settings, repo_id, **kwargs)
-        status = error.response.status_code
-        assert 400 <= status < 500 or status == 501, (kwargs, status)
-        assert error.response.headers.get("X-Error-Code"), (kwargs, dict(error.response.headers))
-        info = api_alice.model_info(repo_id)
-        assert info.gated is False, kwargs
-        assert info.private is False, f"{kwargs}: nothing may be half-applied"
-
-
-# ---------------------------------------------------------------------------------------------
-# move_repo (§4.12)
-# ---------------------------------------------------------------------------------------------
-
-
 def test_move_repo_and_old_name_redirects(api_alice, api_anon, hf, new_repo, stoa, tmp_path):
     old_id = new_repo("move")
     api_alice.upload_file(repo_id=old_id, path_in_repo="file.txt", path_or_fileobj=b"moved content")

@@ -36,6 +36,7 @@ def node_b(stoa):
     url = f"http://127.0.0.1:{port}"
     log_path = stoa.log_path.with_name(stoa.log_path.stem + "-node-b.log")
     env = {k: v for k, v in os.environ.items() if k not in ("STOA_CONFIG", "STOA_DATA_DIR", "STOA_LISTEN")}
+    env["STOA_RATE_LIMIT"] = "off"
     cmd = [str(stoa.binary), "serve", "--data-dir", str(stoa.data_dir), "--listen", f"127.0.0.1:{port}", "--public-url", url]
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, start_new_session=True)

@@ -12,6 +12,10 @@ pub enum ErrorCode {
     RepoNotFound,
     RevisionNotFound,
     EntryNotFound,
+    /// The repo is gated and the caller has no accepted access request.
+    GatedRepo,
+    /// The caller sent too many requests.
+    RateLimited,
     /// A token was presented but is unknown or revoked.
     InvalidCredentials,
     /// The operation needs a signed-in caller and none was given.
@@ -39,6 +43,10 @@ pub enum CoreError {
     EntryNotFound(String),
     #[error("Invalid credentials in Authorization header")]
     InvalidCredentials,
+    #[error("{0}")]
+    GatedRepo(String),
+    #[error("{0}")]
+    RateLimited(String),
     #[error("{0}")]
     Unauthenticated(String),
     #[error("{0}")]
@@ -77,6 +85,8 @@ impl CoreError {
             Self::RevisionNotFound(_) => ErrorCode::RevisionNotFound,
             Self::EntryNotFound(_) => ErrorCode::EntryNotFound,
             Self::InvalidCredentials => ErrorCode::InvalidCredentials,
+            Self::GatedRepo(_) => ErrorCode::GatedRepo,
+            Self::RateLimited(_) => ErrorCode::RateLimited,
             Self::Unauthenticated(_) => ErrorCode::Unauthenticated,
             Self::Forbidden(_) => ErrorCode::Forbidden,
             Self::RepoExists(..) | Self::Conflict(_) => ErrorCode::Conflict,

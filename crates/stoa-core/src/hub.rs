@@ -22,11 +22,18 @@ pub struct HubSettings {
     pub signed_url_ttl_seconds: i64,
     /// Lifetime of Xet CAS tokens and of the signed xorb range URLs in reconstruction plans.
     pub xet_token_ttl_seconds: i64,
+    /// Whether people may create accounts themselves (`POST /api/signup`).
+    pub allow_signup: bool,
 }
 
 impl Default for HubSettings {
     fn default() -> Self {
-        Self { max_git_blob_bytes: 10 * 1000 * 1000, signed_url_ttl_seconds: 3600, xet_token_ttl_seconds: 3600 }
+        Self {
+            max_git_blob_bytes: 10 * 1000 * 1000,
+            signed_url_ttl_seconds: 3600,
+            xet_token_ttl_seconds: 3600,
+            allow_signup: true,
+        }
     }
 }
 
@@ -102,7 +109,8 @@ impl Hub {
         let Some(user) = self.meta.user_by_id(&record.user_id).await? else {
             return Err(CoreError::InvalidCredentials);
         };
-        Ok(Principal::User { user, token: record })
+        let memberships = self.meta.memberships(&user.id).await?;
+        Ok(Principal::User { user, token: record, memberships })
     }
 
     pub(crate) fn repo_lock(&self, repo_id: &str) -> Arc<tokio::sync::Mutex<()>> {

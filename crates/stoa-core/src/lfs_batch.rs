@@ -75,7 +75,7 @@ impl Hub {
     ) -> CoreResult<Vec<BatchObject>> {
         match operation {
             LfsOperation::Upload => principal.check_write(repo)?,
-            LfsOperation::Download => principal.check_read(repo)?,
+            LfsOperation::Download => self.check_content_read(principal, repo).await?,
         }
         let mut answers = Vec::with_capacity(objects.len());
         for (oid_text, size) in objects {

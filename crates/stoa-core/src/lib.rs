@@ -13,6 +13,7 @@ pub mod error;
 pub mod files;
 pub mod gitattributes;
 pub mod hub;
+pub mod identity;
 pub mod jobs;
 pub mod lfs;
 pub mod lfs_batch;

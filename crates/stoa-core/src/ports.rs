@@ -75,7 +75,7 @@ impl std::fmt::Display for ObjectId {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
     pub id: String,
     pub name: String,
@@ -95,6 +95,8 @@ pub struct NewUser {
 pub enum TokenRole {
     Read,
     Write,
+    /// Only what its scopes grant ([`crate::identity::FineGrained`]).
+    FineGrained,
 }
 
 impl TokenRole {
@@ -103,6 +105,7 @@ impl TokenRole {
         match self {
             Self::Read => "read",
             Self::Write => "write",
+            Self::FineGrained => "fineGrained",
         }
     }
 
@@ -111,6 +114,7 @@ impl TokenRole {
         match text {
             "read" => Some(Self::Read),
             "write" => Some(Self::Write),
+            "fineGrained" => Some(Self::FineGrained),
             _ => None,
         }
     }
@@ -124,6 +128,10 @@ pub struct TokenRecord {
     pub name: String,
     pub role: TokenRole,
     pub created_at: i64,
+    /// Fine-grained tokens only.
+    pub scopes: Option<crate::identity::FineGrained>,
+    pub expires_at: Option<i64>,
+    pub last_used_at: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -141,6 +149,8 @@ pub struct Repo {
     pub downloads: i64,
     pub likes: i64,
     pub discussions_disabled: bool,
+    /// `auto` or `manual` when the repo is gated.
+    pub gated: Option<String>,
     pub tags: Vec<String>,
 }
 
@@ -216,6 +226,9 @@ pub trait MetaStore:
     + crate::collab::store::DiscussionStore
     + crate::collab::store::CommunityStore
     + crate::collab::collection_store::CollectionStore
+    + crate::identity::store::IdentityStore
+    + crate::identity::store::GatingStore
+    + crate::identity::store::AuditStore
     + Send
     + Sync
     + Debug

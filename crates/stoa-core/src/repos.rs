@@ -21,7 +21,8 @@ pub struct CreateRepo {
     /// `None` creates under the caller's own namespace.
     pub namespace: Option<String>,
     pub name: String,
-    pub private: bool,
+    /// `None`: the namespace's default (organisations may make new repos private by default).
+    pub private: Option<bool>,
     /// Spaces only: `gradio`, `streamlit`, `docker` or `static`.
     pub space_sdk: Option<String>,
 }
@@ -75,6 +76,10 @@ impl Hub {
             return Err(CoreError::RepoExists(request.repo_type, id));
         }
         let files = initial_files(&request, &id)?;
+        let private = match request.private {
+            Some(private) => private,
+            None => self.meta.org_by_name(id.namespace()).await?.is_some_and(|org| org.private_by_default),
+        };
         let now = stoa_types::time::now_unix();
         let repo_id = new_object_id();
         let author = signature_of(&user, now);
@@ -89,7 +94,7 @@ impl Hub {
             repo_type: request.repo_type,
             namespace: id.namespace().to_owned(),
             name: id.name().to_owned(),
-            private: request.private,
+            private,
             owner_user_id: user.id.clone(),
             created_at: now,
         };
@@ -112,8 +117,10 @@ impl Hub {
     /// Deletes a repo the caller owns. LFS objects stay until garbage collection.
     pub async fn delete_repo(&self, principal: &Principal, repo_type: RepoType, id: &RepoId) -> CoreResult<()> {
         let repo = self.find_repo(principal, repo_type, &id.to_string()).await?;
-        principal.check_namespace_write(&repo.namespace)?;
+        principal.check_manage(&repo)?;
+        let target = self.repo_target(&repo).await;
         self.meta.delete_repo(&repo.id).await?;
+        self.audit(Some(principal), "repo.delete", target, serde_json::json!({})).await;
         let git_repo_id = repo.id.clone();
         self.blocking(move |git| Ok(git.delete(&git_repo_id)?)).await?;
         tracing::info!(repo.id = %id, "repo deleted");

@@ -24,6 +24,7 @@ fn repo_from_row(row: &PgRow) -> Result<Repo, StoreError> {
         downloads: row.get("downloads"),
         likes: row.get("likes"),
         discussions_disabled: row.get("discussions_disabled"),
+        gated: row.get("gated"),
         tags: codec::repo_tags(row.get("tags")),
     })
 }

@@ -6,7 +6,7 @@ use stoa_core::ports::{NewUser, StoreError, TokenRecord, TokenRole, User};
 
 use crate::{PgStore, backend};
 
-fn user_from_row(row: &PgRow) -> User {
+pub(crate) fn user_from_row(row: &PgRow) -> User {
     User {
         id: row.get("id"),
         name: row.get("name"),
@@ -14,6 +14,29 @@ fn user_from_row(row: &PgRow) -> User {
         email: row.get("email"),
         created_at: row.get("created_at"),
     }
+}
+
+/// A token row; its scopes are JSON (fine-grained tokens only).
+pub(crate) fn token_from_row(row: &PgRow) -> Result<TokenRecord, StoreError> {
+    let role_text: String = row.get("role");
+    let Some(role) = TokenRole::parse(&role_text) else {
+        return Err(StoreError::Backend(format!("unknown token role '{role_text}'")));
+    };
+    let scopes: Option<String> = row.get("scopes");
+    let scopes = scopes
+        .map(|text| serde_json::from_str(&text))
+        .transpose()
+        .map_err(|error| StoreError::Backend(format!("stored token scopes are invalid: {error}")))?;
+    Ok(TokenRecord {
+        id: row.get("id"),
+        user_id: row.get("user_id"),
+        name: row.get("name"),
+        role,
+        created_at: row.get("created_at"),
+        scopes,
+        expires_at: row.get("expires_at"),
+        last_used_at: row.get("last_used_at"),
+    })
 }
 
 impl PgStore {
@@ -53,7 +76,8 @@ impl PgStore {
 
     pub(crate) async fn insert_token(&self, record: &TokenRecord, secret_hash: &str) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO tokens (id, user_id, name, role, secret_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO tokens (id, user_id, name, role, secret_hash, created_at, scopes, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(&record.id)
         .bind(&record.user_id)
@@ -61,6 +85,8 @@ impl PgStore {
         .bind(record.role.as_str())
         .bind(secret_hash)
         .bind(record.created_at)
+        .bind(record.scopes.as_ref().and_then(|scopes| serde_json::to_string(scopes).ok()))
+        .bind(record.expires_at)
         .execute(self.pool())
         .await
         .map_err(backend)?;
@@ -68,16 +94,16 @@ impl PgStore {
     }
 
     pub(crate) async fn find_token(&self, secret_hash: &str, now: i64) -> Result<Option<TokenRecord>, StoreError> {
-        let row = sqlx::query("SELECT * FROM tokens WHERE secret_hash = $1 AND revoked_at IS NULL")
-            .bind(secret_hash)
+        let row = sqlx::query(
+            "SELECT * FROM tokens WHERE secret_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)",
+        )
+        .bind(secret_hash)
+        .bind(now)
             .fetch_optional(self.pool())
             .await
             .map_err(backend)?;
         let Some(row) = row else { return Ok(None) };
-        let role_text: String = row.get("role");
-        let Some(role) = TokenRole::parse(&role_text) else {
-            return Err(StoreError::Backend(format!("unknown token role '{role_text}'")));
-        };
+        let record = token_from_row(&row)?;
         let last_used: Option<i64> = row.get("last_used_at");
         // Recording use at most once a minute keeps reads from turning into writes.
         if last_used.is_none_or(|at| now - at >= 60) {
@@ -88,12 +114,6 @@ impl PgStore {
                 .await
                 .map_err(backend)?;
         }
-        Ok(Some(TokenRecord {
-            id: row.get("id"),
-            user_id: row.get("user_id"),
-            name: row.get("name"),
-            role,
-            created_at: row.get("created_at"),
-        }))
+        Ok(Some(record))
     }
 }

@@ -28,6 +28,7 @@ fn repo_from_row(row: &SqliteRow) -> Result<Repo, StoreError> {
         downloads: row.get("downloads"),
         likes: row.get("likes"),
         discussions_disabled: row.get("discussions_disabled"),
+        gated: row.get("gated"),
         tags,
     })
 }

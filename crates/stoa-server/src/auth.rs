@@ -24,10 +24,51 @@ pub(crate) fn token_from(headers: &HeaderMap) -> Option<String> {
     None
 }
 
+/// The cookie of a browser session.
+pub(crate) const SESSION_COOKIE: &str = "stoa_session";
+
+/// The session cookie's value, if the request carries one.
+pub(crate) fn session_secret(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|cookies| cookies.split(';'))
+        .filter_map(|cookie| cookie.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.to_owned())
+        .filter(|value| !value.is_empty())
+}
+
 /// The caller of a request. An unknown token is refused on every route, public or not.
+///
+/// A browser session counts only with its CSRF token in `X-CSRF-Token`: a cross-site page can
+/// make the browser send the cookie but cannot set that header, so no API call is forgeable.
+/// Without the header the cookie is ignored (the request is anonymous).
 pub(crate) async fn principal(state: &AppState, headers: &HeaderMap) -> ApiResult<Principal> {
     let token = token_from(headers);
+    if token.is_none()
+        && let Some(secret) = session_secret(headers)
+        && let Some(sent) = headers.get("x-csrf-token").and_then(|value| value.to_str().ok())
+    {
+        let session = state.hub.session_principal(&secret).await.map_err(|error| ApiError::new(error, true))?;
+        let Some((principal, csrf_token)) = session else {
+            return Err(ApiError::new(
+                stoa_core::CoreError::Unauthenticated("Your session has ended; sign in again".to_owned()),
+                true,
+            ));
+        };
+        if !constant_time_eq(sent.as_bytes(), csrf_token.as_bytes()) {
+            return Err(ApiError::new(stoa_core::CoreError::Forbidden("Invalid CSRF token".to_owned()), false));
+        }
+        return Ok(principal);
+    }
     state.hub.authenticate(token.as_deref()).await.map_err(|error| ApiError::new(error, true))
+}
+
+/// Compares secrets without an early exit that would time the first difference.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0_u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]

@@ -98,7 +98,7 @@ pub(crate) async fn xet_token(
             return Err(caller.fail(CoreError::RevisionNotFound(revision.to_owned())));
         }
     }
-    let token = state.hub.xet_token(&caller.principal, &repo, write).map_err(|error| caller.fail(error))?;
+    let token = state.hub.xet_token(&caller.principal, &repo, write).await.map_err(|error| caller.fail(error))?;
     let cas_url = format!("{}/xet", state.public_url.base());
     let mut response =
         Json(json!({"accessToken": token.token, "exp": token.expires, "casUrl": cas_url})).into_response();

@@ -48,6 +48,10 @@ pub(crate) enum Endpoint {
     Duplicate { repo: RepoRef },
     /// `GET /api/{T}/{id}/activity` (Stoa's activity log).
     Activity { repo: RepoRef },
+    /// `/api/{T}/{id}/user-access-request/...`: the segments after it, decoded.
+    UserAccessRequest { repo: RepoRef, rest: Vec<String> },
+    /// `GET /api/{T}/{id}/auth-check[/write]`.
+    AuthCheck { repo: RepoRef, write: bool },
     /// `GET /api/{T}/{id}/compare/{base}..{head}`.
     Compare { repo: RepoRef, spec: String },
     /// `GET /api/{T}/{id}/xet-{read|write}-token/{rev}`.
@@ -90,12 +94,13 @@ const API_OPERATIONS: &[&str] = &[
     "duplicate",
     "activity",
     "compare",
+    "user-access-request",
+    "auth-check",
 ];
 
 /// Repo operations of the Hub API that come with later issues; recognised so that a missing repo
 /// still answers `RepoNotFound` and an existing one a clear 501.
-const PLANNED_OPERATIONS: &[&str] =
-    &["user-access-request", "auth-check", "lfs-files", "safetensors-metadata", "treesize"];
+const PLANNED_OPERATIONS: &[&str] = &["lfs-files", "safetensors-metadata", "treesize"];
 
 fn decode(segment: &str) -> String {
     percent_decode_str(segment).decode_utf8_lossy().into_owned()
@@ -147,6 +152,19 @@ fn parse_api(repo_type: RepoType, segments: &[&str]) -> Option<Endpoint> {
         "activity" => Some(Endpoint::Activity { repo: repo.clone() }),
         "discussions" => {
             return Some(Endpoint::Discussions { repo, rest: args.iter().map(|segment| decode(segment)).collect() });
+        }
+        "user-access-request" => {
+            return Some(Endpoint::UserAccessRequest {
+                repo,
+                rest: args.iter().map(|segment| decode(segment)).collect(),
+            });
+        }
+        "auth-check" => {
+            return match args {
+                [] => Some(Endpoint::AuthCheck { repo, write: false }),
+                ["write"] => Some(Endpoint::AuthCheck { repo, write: true }),
+                _ => None,
+            };
         }
         _ => None,
     };
@@ -256,6 +274,8 @@ impl Endpoint {
             | Self::Duplicate { repo }
             | Self::Activity { repo }
             | Self::Compare { repo, .. }
+            | Self::UserAccessRequest { repo, .. }
+            | Self::AuthCheck { repo, .. }
             | Self::XetToken { repo, .. }
             | Self::NotYetImplemented { repo, .. }
             | Self::Resolve { repo, .. }

@@ -66,6 +66,9 @@ fn status_of(error: &CoreError, anonymous: bool) -> StatusCode {
     match error.code() {
         ErrorCode::RepoNotFound if anonymous => StatusCode::UNAUTHORIZED,
         ErrorCode::RepoNotFound | ErrorCode::RevisionNotFound | ErrorCode::EntryNotFound => StatusCode::NOT_FOUND,
+        ErrorCode::GatedRepo if anonymous => StatusCode::UNAUTHORIZED,
+        ErrorCode::GatedRepo => StatusCode::FORBIDDEN,
+        ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
         ErrorCode::InvalidCredentials | ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
         ErrorCode::Forbidden => StatusCode::FORBIDDEN,
         ErrorCode::Conflict => StatusCode::CONFLICT,
@@ -86,6 +89,8 @@ fn code_name(code: ErrorCode) -> &'static str {
         ErrorCode::RepoNotFound => "RepoNotFound",
         ErrorCode::RevisionNotFound => "RevisionNotFound",
         ErrorCode::EntryNotFound => "EntryNotFound",
+        ErrorCode::GatedRepo => "GatedRepo",
+        ErrorCode::RateLimited => "RateLimited",
         ErrorCode::InvalidCredentials => "InvalidCredentials",
         ErrorCode::Unauthenticated => "Unauthenticated",
         ErrorCode::Forbidden => "Forbidden",

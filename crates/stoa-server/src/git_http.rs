@@ -77,6 +77,10 @@ async fn authorize(
             Some(_) => caller.fail(error),
         });
     }
+    // A clone carries every file: a gated repo's contents need access.
+    if service == Service::UploadPack {
+        state.hub.check_content_read(&caller.principal, &repo).await.map_err(|error| caller.fail(error))?;
+    }
     Ok((caller, repo))
 }
 

@@ -13,6 +13,7 @@ mod lfs;
 mod middleware;
 mod pktline;
 mod query;
+pub mod rate_limit;
 mod resolve;
 mod urls;
 
@@ -36,6 +37,8 @@ pub struct AppState {
     /// Answer downloads of stored objects with a redirect to a presigned URL of the object
     /// store (when it offers them) instead of streaming them through Stoa.
     pub redirect_downloads: bool,
+    /// `None` switches rate limiting off.
+    pub rate_limiter: Option<std::sync::Arc<rate_limit::RateLimiter>>,
 }
 
 /// When the LFS batch answer offers multipart uploads (only to clients that ask for them).
@@ -79,6 +82,17 @@ pub fn router(state: AppState) -> Router {
             "/api/collections/{namespace}/{slug}/items/{item}",
             patch(api::collections::update_collection_item).delete(api::collections::delete_collection_item),
         )
+        .route("/api/signup", post(api::accounts::sign_up))
+        .route("/api/login", post(api::accounts::sign_in))
+        .route("/api/logout", post(api::accounts::sign_out))
+        .route("/api/settings/password", post(api::accounts::change_password))
+        .route("/api/settings/tokens", get(api::accounts::list_tokens).post(api::accounts::create_token))
+        .route("/api/settings/tokens/{id}", delete(api::accounts::revoke_token))
+        .route("/api/organizations/{org}/members", get(api::orgs::list_members))
+        .route("/api/organizations/{org}/members/{user}", delete(api::orgs::remove_member))
+        .route("/api/organizations/{org}/members/{user}/role", put(api::orgs::set_member_role))
+        .route("/api/organizations/{org}/audit-log", get(api::orgs::audit_log))
+        .route("/api/organizations/{org}/audit-log/export", get(api::orgs::export_audit_log))
         .route("/uploads", post(api::attachments::upload_attachment))
         .route("/uploads/{name}", get(api::attachments::get_attachment).head(api::attachments::get_attachment))
         .route("/api/validate-yaml", post(api::validate_yaml::validate_yaml))
@@ -95,6 +109,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/xet", cas::routes())
         .route("/v1/telemetry", post(cas::telemetry))
         .fallback(api::dispatch)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), rate_limit::rate_limit))
         .layer(axum::middleware::from_fn(middleware::request_context))
         .with_state(state)
 }

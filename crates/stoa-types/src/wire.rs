@@ -39,6 +39,11 @@ pub struct AccessTokenInfo {
     pub display_name: String,
     pub role: String,
     pub created_at: String,
+    /// Z-date, for tokens that expire.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expiration: Option<String>,
+    /// The scopes of a fine-grained token (`null` for read and write tokens).
+    pub fine_grained: Option<serde_json::Value>,
 }
 
 /// `POST /api/repos/create`. Older clients send `private`, newer ones `visibility`.

@@ -1,14 +1,21 @@
 //! `stoa admin ...`: works directly on the metadata database, before the server has ever run
 //! and while it runs (SQLite in WAL mode allows both).
 
-use anyhow::{Context as _, bail};
-use stoa_core::ports::{NewUser, TokenRecord, TokenRole};
-use stoa_core::tokens::{generate_token, hash_token, new_object_id};
-use stoa_types::RepoId;
+use std::sync::Arc;
+
+use anyhow::{Context as _, anyhow, bail};
+use stoa_core::identity::orgs::CreateOrg;
+use stoa_core::identity::tokens::NewToken;
+use stoa_core::identity::{Entity, FineGrained, OrgRole, ScopedPermissions};
+use stoa_core::ports::TokenRole;
+use stoa_core::signing::UrlSigner;
+use stoa_core::{Hub, HubSettings};
+use stoa_git::GixStore;
 
 use crate::backends::{Blobs, Meta};
 use crate::cli::{
-    AdminCommand, DataArgs, TokenCommand, TokenCreateArgs, UserCommand, UserCreateArgs, XetCommand, XetGcArgs,
+    AdminCommand, DataArgs, OrgCommand, OrgCreateArgs, TokenCommand, TokenCreateArgs, TokenListArgs, TokenRevokeArgs,
+    UserCommand, UserCreateArgs, XetCommand, XetGcArgs,
 };
 use crate::config::{FileConfig, data_dir};
 
@@ -19,10 +26,26 @@ async fn open_store(data: &DataArgs) -> anyhow::Result<Meta> {
     Meta::open(&dir, &file).await
 }
 
+/// The domain over the data dir, for commands that go through its rules (validation, audit).
+async fn open_hub(data: &DataArgs) -> anyhow::Result<(Hub, Meta)> {
+    let file = FileConfig::load(data.config.as_deref())?;
+    let dir = data_dir(data.data_dir.as_deref(), &file);
+    let store = open_store(data).await?;
+    let git = GixStore::open(&dir.join("git")).context("opening git store")?;
+    // Attach without the start-up cleanup: a running server's temp files must stay.
+    let blobs = Blobs::open(&dir, &file, false)?;
+    let signer = UrlSigner::new(crate::serve::signing_key(&dir)?);
+    let hub = Hub::new(store.shared(), Arc::new(git), blobs.store, signer, HubSettings::default());
+    Ok((hub, store))
+}
+
 pub(crate) async fn run(command: AdminCommand) -> anyhow::Result<()> {
     match command {
         AdminCommand::User(UserCommand::Create(args)) => create_user(args).await,
         AdminCommand::Token(TokenCommand::Create(args)) => create_token(args).await,
+        AdminCommand::Token(TokenCommand::List(args)) => list_tokens(args).await,
+        AdminCommand::Token(TokenCommand::Revoke(args)) => revoke_token(args).await,
+        AdminCommand::Org(OrgCommand::Create(args)) => create_org(args).await,
         AdminCommand::Xet(XetCommand::Gc(args)) => xet_gc(args).await,
     }
 }
@@ -57,54 +80,105 @@ async fn xet_gc(args: XetGcArgs) -> anyhow::Result<()> {
 }
 
 async fn create_user(args: UserCreateArgs) -> anyhow::Result<()> {
-    if !RepoId::is_valid_name(&args.name) {
-        bail!("invalid user name '{}': use letters, digits, '-', '_' or '.', at most 96 characters", args.name);
-    }
-    if matches!(args.name.to_ascii_lowercase().as_str(), "api" | "datasets" | "spaces" | "models" | "lfs" | "xet") {
-        bail!("'{}' is reserved for the hub's own URLs", args.name);
-    }
-    let store = open_store(&args.data).await?;
-    let fullname = args.fullname.unwrap_or_else(|| args.name.clone());
-    let user = NewUser { name: args.name.clone(), fullname, email: args.email };
-    let now = stoa_types::time::now_unix();
-    match store.as_dyn().create_user(user, new_object_id(), now).await {
-        Ok(user) => println!("created user {}", user.name),
-        Err(stoa_core::ports::StoreError::AlreadyExists) => {
-            bail!("a user named '{}' already exists", args.name)
+    let (hub, store) = open_hub(&args.data).await?;
+    let user =
+        hub.create_user_account(&args.name, args.fullname, args.email).await.map_err(|error| anyhow!("{error}"))?;
+    println!("created user {}", user.name);
+    store.close().await;
+    Ok(())
+}
+
+/// `ENTITY:NAME:PERMISSION[+PERMISSION...]`.
+fn parse_scope(text: &str) -> anyhow::Result<ScopedPermissions> {
+    let mut parts = text.splitn(3, ':');
+    let (Some(kind), Some(name), Some(permissions)) = (parts.next(), parts.next(), parts.next()) else {
+        bail!("--scope must look like ENTITY:NAME:PERMISSION[+PERMISSION...], got '{text}'");
+    };
+    Ok(ScopedPermissions {
+        entity: Entity { kind: kind.to_owned(), name: name.to_owned() },
+        permissions: permissions.split('+').map(str::to_owned).collect(),
+    })
+}
+
+async fn create_token(args: TokenCreateArgs) -> anyhow::Result<()> {
+    let role = TokenRole::parse(&args.role).context("role must be read, write or fineGrained")?;
+    let scopes = if role == TokenRole::FineGrained {
+        let scoped = args.scopes.iter().map(|scope| parse_scope(scope)).collect::<anyhow::Result<Vec<_>>>()?;
+        Some(FineGrained { global: Vec::new(), scoped, can_read_gated_repos: args.can_read_gated })
+    } else {
+        if !args.scopes.is_empty() || args.can_read_gated {
+            bail!("--scope and --can-read-gated are for --role fineGrained");
         }
-        Err(error) => return Err(error.into()),
+        None
+    };
+    if let Some(value) = &args.value
+        && (value.len() < 8 || value.chars().any(char::is_whitespace))
+    {
+        bail!("--value must be at least 8 characters without whitespace");
+    }
+    let (hub, store) = open_hub(&args.data).await?;
+    let Some(user) = store.as_dyn().user_by_name(&args.user).await? else {
+        bail!("no user named '{}'", args.user);
+    };
+    let expires_at = args.expires_in_days.map(|days| stoa_types::time::now_unix() + i64::from(days) * 86_400);
+    let new = NewToken { name: args.name, role, scopes, expires_at };
+    let (_, secret) = hub.issue_token(None, &user, new, args.value).await.map_err(|error| anyhow!("{error}"))?;
+    println!("{secret}");
+    store.close().await;
+    Ok(())
+}
+
+async fn list_tokens(args: TokenListArgs) -> anyhow::Result<()> {
+    let store = open_store(&args.data).await?;
+    let Some(user) = store.as_dyn().user_by_name(&args.user).await? else {
+        bail!("no user named '{}'", args.user);
+    };
+    let when = |at: Option<i64>| at.map_or_else(|| "-".to_owned(), stoa_types::time::format_unix);
+    for token in store.as_dyn().user_tokens(&user.id).await? {
+        println!(
+            "{}\t{}\t{}\tcreated {}\tlast used {}\texpires {}",
+            token.id,
+            token.name,
+            token.role.as_str(),
+            stoa_types::time::format_unix(token.created_at),
+            when(token.last_used_at),
+            when(token.expires_at)
+        );
     }
     store.close().await;
     Ok(())
 }
 
-async fn create_token(args: TokenCreateArgs) -> anyhow::Result<()> {
-    let store = open_store(&args.data).await?;
+async fn revoke_token(args: TokenRevokeArgs) -> anyhow::Result<()> {
+    let (hub, store) = open_hub(&args.data).await?;
     let Some(user) = store.as_dyn().user_by_name(&args.user).await? else {
         bail!("no user named '{}'", args.user);
     };
-    let role = TokenRole::parse(&args.role).context("role must be read or write")?;
-    let secret = match args.value {
-        Some(value) if value.len() < 8 || value.chars().any(char::is_whitespace) => {
-            bail!("--value must be at least 8 characters without whitespace")
-        }
-        Some(value) => value,
-        None => generate_token(),
+    hub.revoke_token_of(None, &user, &args.id).await.map_err(|error| anyhow!("{error}"))?;
+    println!("revoked token {}", args.id);
+    store.close().await;
+    Ok(())
+}
+
+/// `USER` or `USER:ROLE`.
+fn parse_member(text: &str) -> anyhow::Result<(String, OrgRole)> {
+    let (user, role) = text.split_once(':').unwrap_or((text, "read"));
+    let role = OrgRole::parse(role)
+        .with_context(|| format!("unknown role '{role}': use read, contributor, write or admin"))?;
+    Ok((user.to_owned(), role))
+}
+
+async fn create_org(args: OrgCreateArgs) -> anyhow::Result<()> {
+    let members = args.members.iter().map(|member| parse_member(member)).collect::<anyhow::Result<Vec<_>>>()?;
+    let (hub, store) = open_hub(&args.data).await?;
+    let request = CreateOrg {
+        name: args.name.clone(),
+        fullname: args.fullname,
+        members,
+        private_by_default: args.private_by_default,
     };
-    let record = TokenRecord {
-        id: new_object_id(),
-        user_id: user.id,
-        name: args.name,
-        role,
-        created_at: stoa_types::time::now_unix(),
-    };
-    match store.as_dyn().create_token(&record, &hash_token(&secret)).await {
-        Ok(()) => println!("{secret}"),
-        Err(stoa_core::ports::StoreError::AlreadyExists) => {
-            bail!("this token value is already registered")
-        }
-        Err(error) => return Err(error.into()),
-    }
+    let org = hub.create_org(request).await.map_err(|error| anyhow!("{error}"))?;
+    println!("created organization {}", org.name);
     store.close().await;
     Ok(())
 }

@@ -51,6 +51,9 @@ pub(crate) enum AdminCommand {
     /// Manage access tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Manage organizations.
+    #[command(subcommand)]
+    Org(OrgCommand),
     /// Maintain Xet storage.
     #[command(subcommand)]
     Xet(XetCommand),
@@ -100,6 +103,52 @@ pub(crate) struct UserCreateArgs {
 pub(crate) enum TokenCommand {
     /// Create an access token and print it.
     Create(TokenCreateArgs),
+    /// List a user's live tokens (never their secrets).
+    List(TokenListArgs),
+    /// Revoke a token at once.
+    Revoke(TokenRevokeArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TokenListArgs {
+    #[arg(long)]
+    pub(crate) user: String,
+    #[command(flatten)]
+    pub(crate) data: DataArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TokenRevokeArgs {
+    #[arg(long)]
+    pub(crate) user: String,
+    /// The token's id (from `stoa admin token list`).
+    #[arg(long)]
+    pub(crate) id: String,
+    #[command(flatten)]
+    pub(crate) data: DataArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum OrgCommand {
+    /// Create an organization.
+    Create(OrgCreateArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct OrgCreateArgs {
+    /// Organization name (also its namespace).
+    pub(crate) name: String,
+    #[command(flatten)]
+    pub(crate) data: DataArgs,
+    /// Display name.
+    #[arg(long)]
+    pub(crate) fullname: Option<String>,
+    /// A member, as USER or USER:ROLE (read, contributor, write, admin; default read). Repeatable.
+    #[arg(long = "member", value_name = "USER[:ROLE]")]
+    pub(crate) members: Vec<String>,
+    /// New repos of the organization are private unless their creator says otherwise.
+    #[arg(long)]
+    pub(crate) private_by_default: bool,
 }
 
 #[derive(Debug, Args)]
@@ -110,8 +159,18 @@ pub(crate) struct TokenCreateArgs {
     #[command(flatten)]
     pub(crate) data: DataArgs,
     /// What the token may do.
-    #[arg(long, default_value = "write", value_parser = ["read", "write"])]
+    #[arg(long, default_value = "write", value_parser = ["read", "write", "fineGrained"])]
     pub(crate) role: String,
+    /// For fineGrained tokens: ENTITY:NAME:PERMISSION[+PERMISSION...], ENTITY one of user, org,
+    /// model, dataset, space (e.g. `model:alice/bert:repo.write`). Repeatable.
+    #[arg(long = "scope", value_name = "ENTITY:NAME:PERMISSIONS")]
+    pub(crate) scopes: Vec<String>,
+    /// For fineGrained tokens: may read gated repos the user was granted.
+    #[arg(long)]
+    pub(crate) can_read_gated: bool,
+    /// The token stops working after this many days.
+    #[arg(long)]
+    pub(crate) expires_in_days: Option<u32>,
     /// Register this exact token string instead of generating one (to migrate existing tokens).
     #[arg(long)]
     pub(crate) value: Option<String>,

@@ -18,12 +18,27 @@ pub(crate) struct FileConfig {
     pub(crate) xet_token_ttl_seconds: Option<i64>,
     pub(crate) lfs_multipart_threshold_bytes: Option<u64>,
     pub(crate) lfs_multipart_chunk_bytes: Option<u64>,
+    /// Whether people may create accounts themselves (default true).
+    pub(crate) allow_signup: Option<bool>,
+    /// Requests per five minutes (`[rate_limit]`).
+    pub(crate) rate_limit: Option<RateLimitConfig>,
     /// PostgreSQL instead of the embedded SQLite file (several nodes share one database).
     pub(crate) database_url: Option<String>,
     /// A file holding the database URL, so the password stays out of the config.
     pub(crate) database_url_file: Option<PathBuf>,
     /// S3-compatible object storage instead of the data dir, for LFS objects and xorbs.
     pub(crate) s3: Option<S3Config>,
+}
+
+/// The `[rate_limit]` section: requests per five-minute window, per token (signed in) or per
+/// client address (anonymous); 0 turns a limit off.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RateLimitConfig {
+    pub(crate) api: Option<u64>,
+    pub(crate) resolvers: Option<u64>,
+    pub(crate) anonymous_api: Option<u64>,
+    pub(crate) anonymous_resolvers: Option<u64>,
 }
 
 /// The `[s3]` section.
@@ -61,6 +76,18 @@ pub(crate) const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub(crate) fn env_number<T: std::str::FromStr>(name: &str) -> anyhow::Result<Option<T>> {
     match std::env::var(name) {
         Ok(text) => text.trim().parse().map(Some).map_err(|_| anyhow::anyhow!("{name} must be a number, got '{text}'")),
+        Err(_) => Ok(None),
+    }
+}
+
+/// A boolean setting from the environment (`1`/`true`/`yes` or `0`/`false`/`no`).
+pub(crate) fn env_flag(name: &str) -> anyhow::Result<Option<bool>> {
+    match std::env::var(name) {
+        Ok(text) => match text.trim().to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" | "on" => Ok(Some(true)),
+            "0" | "false" | "no" | "off" => Ok(Some(false)),
+            _ => Err(anyhow::anyhow!("{name} must be true or false, got '{text}'")),
+        },
         Err(_) => Ok(None),
     }
 }

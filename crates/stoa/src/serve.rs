@@ -16,10 +16,12 @@ use tracing_subscriber::EnvFilter;
 
 use crate::backends::{Blobs, Meta};
 use crate::cli::ServeArgs;
-use crate::config::{DEFAULT_LISTEN, FileConfig, data_dir, env_number};
+use stoa_server::rate_limit::{RateLimitSettings, RateLimiter};
+
+use crate::config::{DEFAULT_LISTEN, FileConfig, data_dir, env_flag, env_number};
 
 /// The URL-signing key, created once per data dir (readable by its owner only).
-fn signing_key(dir: &Path) -> anyhow::Result<Vec<u8>> {
+pub(crate) fn signing_key(dir: &Path) -> anyhow::Result<Vec<u8>> {
     let path = dir.join("signing.key");
     if let Ok(key) = fs::read(&path) {
         return Ok(key);
@@ -62,6 +64,26 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
+/// `[rate_limit]` and `STOA_RATE_LIMIT_*` (0 switches one limit off; `STOA_RATE_LIMIT=off`
+/// all of them).
+fn rate_limits(file: &FileConfig) -> anyhow::Result<Option<RateLimitSettings>> {
+    if env_flag("STOA_RATE_LIMIT")? == Some(false) {
+        return Ok(None);
+    }
+    let defaults = RateLimitSettings::default();
+    let section = file.rate_limit.clone().unwrap_or_default();
+    Ok(Some(RateLimitSettings {
+        api: env_number("STOA_RATE_LIMIT_API")?.or(section.api).unwrap_or(defaults.api),
+        resolvers: env_number("STOA_RATE_LIMIT_RESOLVERS")?.or(section.resolvers).unwrap_or(defaults.resolvers),
+        anonymous_api: env_number("STOA_RATE_LIMIT_ANONYMOUS_API")?
+            .or(section.anonymous_api)
+            .unwrap_or(defaults.anonymous_api),
+        anonymous_resolvers: env_number("STOA_RATE_LIMIT_ANONYMOUS_RESOLVERS")?
+            .or(section.anonymous_resolvers)
+            .unwrap_or(defaults.anonymous_resolvers),
+    }))
+}
+
 pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
@@ -86,6 +108,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         xet_token_ttl_seconds: env_number("STOA_XET_TOKEN_TTL_SECONDS")?
             .or(file.xet_token_ttl_seconds)
             .unwrap_or(defaults.xet_token_ttl_seconds),
+        allow_signup: env_flag("STOA_ALLOW_SIGNUP")?.or(file.allow_signup).unwrap_or(defaults.allow_signup),
     };
     let lfs_defaults = LfsSettings::default();
     let lfs = LfsSettings {
@@ -124,6 +147,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         public_url: Arc::new(PublicUrl::new(&public_url)),
         lfs,
         redirect_downloads: blobs.redirect_downloads,
+        rate_limiter: rate_limits(&file)?.map(RateLimiter::new),
     };
     stoa_server::serve(listener, state, shutdown_signal()).await?;
     let _ = stop_jobs.send(true);

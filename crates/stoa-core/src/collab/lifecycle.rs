@@ -2,7 +2,7 @@
 //! redirecting), duplicating (history copied, large objects shared, not copied), super-squash,
 //! and the history views (per-path log, comparing two revisions).
 
-use serde_json::json;
+use serde_json::{Value, json};
 use stoa_types::{RepoId, RepoType};
 
 use crate::access::Principal;
@@ -22,6 +22,8 @@ const MAX_COMPARE_DIFF_BYTES: usize = 1024 * 1024;
 pub struct RepoSettings {
     pub private: Option<bool>,
     pub discussions_disabled: Option<bool>,
+    /// `Some(None)` ungates; `Some(Some("auto" | "manual"))` gates.
+    pub gated: Option<Option<String>>,
 }
 
 /// Two revisions compared.
@@ -47,8 +49,23 @@ impl Hub {
         repo: &Repo,
         settings: &RepoSettings,
     ) -> CoreResult<()> {
-        principal.check_write(repo)?;
+        principal.check_manage(repo)?;
+        if let Some(Some(mode)) = &settings.gated
+            && !matches!(mode.as_str(), "auto" | "manual")
+        {
+            return Err(CoreError::bad_request("gated must be \"auto\", \"manual\" or false"));
+        }
         self.meta.update_repo_settings(&repo.id, settings.private, settings.discussions_disabled).await?;
+        if let Some(gated) = &settings.gated {
+            self.meta.set_gated(&repo.id, gated.as_deref()).await?;
+        }
+        let target = self.repo_target(repo).await;
+        let data = json!({
+            "private": settings.private,
+            "discussionsDisabled": settings.discussions_disabled,
+            "gated": settings.gated.as_ref().map(|gated| gated.clone().map_or(json!(false), Value::String)),
+        });
+        self.audit(Some(principal), "repo.update_settings", target, data).await;
         tracing::info!(
             repo.id = %repo.full_name(),
             private = ?settings.private,
@@ -85,7 +102,7 @@ impl Hub {
         to: &str,
     ) -> CoreResult<Repo> {
         let repo = self.find_repo(principal, repo_type, from).await?;
-        principal.check_namespace_write(&repo.namespace)?;
+        principal.check_manage(&repo)?;
         let target = RepoId::parse(to)?;
         principal.check_namespace_write(target.namespace())?;
         let exists =
@@ -100,6 +117,8 @@ impl Hub {
             other => other?,
         }
         tracing::info!(from = %repo.full_name(), to = %target, "repo moved");
+        let audit_target = self.repo_target(&repo).await;
+        self.audit(Some(principal), "repo.move", audit_target, json!({"to": target.to_string()})).await;
         self.meta.repo_by_name(repo_type, &target.key()).await?.ok_or(CoreError::RepoNotFound)
     }
 

@@ -42,11 +42,11 @@ fn bad_xet(error: stoa_xet::XetError) -> CoreError {
 
 impl Hub {
     /// Issues a CAS token for a repo the caller may read (or write, for uploads).
-    pub fn xet_token(&self, principal: &Principal, repo: &Repo, write: bool) -> CoreResult<XetToken> {
+    pub async fn xet_token(&self, principal: &Principal, repo: &Repo, write: bool) -> CoreResult<XetToken> {
         if write {
             principal.check_write(repo)?;
         } else {
-            principal.check_read(repo)?;
+            self.check_content_read(principal, repo).await?;
         }
         let expires = stoa_types::time::now_unix() + self.settings.xet_token_ttl_seconds;
         let scope = CasScope { repo_id: repo.id.clone(), user_id: principal.user().map(|user| user.id.clone()), write };

@@ -50,6 +50,9 @@ async fn tokens_are_found_by_hash_and_record_their_use(ctx: Arc<Ctx>) {
         name: "laptop".to_owned(),
         role: TokenRole::Write,
         created_at: 500,
+        scopes: None,
+        expires_at: None,
+        last_used_at: None,
     };
     store.create_token(&record, "hash-1").await.expect("create token");
     let reader = TokenRecord { id: "t2".to_owned(), name: "ci".to_owned(), role: TokenRole::Read, ..record.clone() };

@@ -38,14 +38,16 @@ pub(crate) async fn update_repo_settings(
     let caller = Caller::from_headers(state, headers).await?;
     let repo = caller.repo(state, &repo_ref).await?;
     let request: SettingsBody = parse_json(body)?;
-    // Gating is refused as a whole request, so nothing else in it is half-applied.
-    if request.gated.as_ref().is_some_and(|gated| *gated != Value::Bool(false)) {
-        return Err(caller.fail(CoreError::NotImplemented(
-            "Gated repos are not supported by this server yet; nothing was changed".to_owned(),
-        )));
-    }
+    let gated = match request.gated {
+        None => None,
+        Some(Value::Bool(false)) => Some(None),
+        Some(Value::String(mode)) => Some(Some(mode)),
+        Some(other) => {
+            return Err(ApiError::bad_request(format!("gated must be \"auto\", \"manual\" or false, got {other}")));
+        }
+    };
     let private = requested_privacy(request.visibility.as_deref(), request.private)?;
-    let settings = RepoSettings { private, discussions_disabled: request.discussions_disabled };
+    let settings = RepoSettings { private, discussions_disabled: request.discussions_disabled, gated };
     state.hub.update_repo_settings(&caller.principal, &repo, &settings).await.map_err(|error| caller.fail(error))?;
     Ok(Json(json!({})).into_response())
 }

@@ -1,12 +1,15 @@
 //! Handlers of the Hub API, one module per client operation, and the dispatcher for the
 //! repo-shaped paths parsed by [`crate::endpoint`].
 
+pub(crate) mod access_requests;
+pub(crate) mod accounts;
 pub(crate) mod attachments;
 pub(crate) mod collections;
 pub(crate) mod commit;
 pub(crate) mod discussions;
 pub(crate) mod lifecycle;
 pub(crate) mod list_repos;
+pub(crate) mod orgs;
 pub(crate) mod preupload;
 pub(crate) mod refs;
 pub(crate) mod repo_info;
@@ -167,6 +170,13 @@ async fn route(
             lifecycle::duplicate_repo(state, headers, repo, &read_body(body).await?).await
         }
         (Method::GET, Endpoint::Activity { repo }) => social::repo_activity(state, headers, repo, &query).await,
+        (_, Endpoint::UserAccessRequest { repo, rest }) => {
+            access_requests::user_access_request(state, method, headers, repo, &rest, &query, &read_body(body).await?)
+                .await
+        }
+        (Method::GET, Endpoint::AuthCheck { repo, write }) => {
+            access_requests::auth_check(state, headers, repo, write).await
+        }
         (Method::GET, Endpoint::Compare { repo, spec }) => lifecycle::compare(state, headers, repo, &spec).await,
         (Method::GET, Endpoint::XetToken { repo, write, revision }) => {
             crate::cas::xet_token(state, headers, repo, write, &revision, &query).await

@@ -42,7 +42,7 @@ pub(crate) fn repo_summary(repo: &Repo) -> Map<String, Value> {
     object.insert("id".to_owned(), json!(repo.full_name()));
     object.insert("author".to_owned(), json!(repo.namespace));
     object.insert("private".to_owned(), json!(repo.private));
-    object.insert("gated".to_owned(), json!(false));
+    object.insert("gated".to_owned(), repo.gated.as_ref().map_or(json!(false), |mode| json!(mode)));
     object.insert("disabled".to_owned(), json!(false));
     object.insert("downloads".to_owned(), json!(repo.downloads));
     object.insert("downloadsAllTime".to_owned(), json!(repo.downloads_all_time));

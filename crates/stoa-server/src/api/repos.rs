@@ -21,8 +21,8 @@ fn repo_type_of(text: Option<&str>) -> ApiResult<RepoType> {
     }
 }
 
-fn is_private(request: &CreateRepoRequest) -> ApiResult<bool> {
-    Ok(requested_privacy(request.visibility.as_deref(), request.private)?.unwrap_or(false))
+fn is_private(request: &CreateRepoRequest) -> ApiResult<Option<bool>> {
+    requested_privacy(request.visibility.as_deref(), request.private)
 }
 
 pub(crate) async fn create_repo(

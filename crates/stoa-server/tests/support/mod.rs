@@ -62,8 +62,13 @@ impl TestApp {
             multipart_chunk_bytes: 1024 * 1024,
             direct_uploads: false,
         };
-        let state =
-            AppState { hub: hub.clone(), public_url: Arc::new(PublicUrl::new(BASE)), lfs, redirect_downloads: false };
+        let state = AppState {
+            hub: hub.clone(),
+            public_url: Arc::new(PublicUrl::new(BASE)),
+            lfs,
+            redirect_downloads: false,
+            rate_limiter: None,
+        };
         Self { router: stoa_server::router(state), hub, meta, _dir: dir }
     }
 
@@ -82,8 +87,16 @@ impl TestApp {
                 .expect("user created"),
         };
         let secret = stoa_core::tokens::generate_token();
-        let record =
-            TokenRecord { id: new_object_id(), user_id: user.id, name: "test".to_owned(), role, created_at: 0 };
+        let record = TokenRecord {
+            id: new_object_id(),
+            user_id: user.id,
+            name: "test".to_owned(),
+            role,
+            created_at: 0,
+            scopes: None,
+            expires_at: None,
+            last_used_at: None,
+        };
         self.meta.create_token(&record, &hash_token(&secret)).await.expect("token created");
         secret
     }
