@@ -83,6 +83,8 @@ impl SqliteStore {
         .bind(record.role.as_str())
         .bind(secret_hash)
         .bind(record.created_at)
+        .bind(record.scopes.as_ref().and_then(|scopes| serde_json::to_string(scopes).ok()))
+        .bind(record.expires_at)
         .execute(self.pool())
         .await
         .map_err(backend)?;

@@ -53,6 +53,7 @@ mod community;
 mod coordination;
 mod discussions;
 mod fixtures;
+mod identity;
 mod intents;
 mod jobs;
 mod migrations;
