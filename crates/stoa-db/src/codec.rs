@@ -11,15 +11,19 @@ pub(crate) fn today() -> i64 {
 
 /// Escapes `%`, `_` and `\` for a `LIKE ... ESCAPE '\'` pattern matching `term` anywhere.
 pub(crate) fn like_pattern(term: &str) -> String {
-    let mut pattern = String::from("%");
-    for character in term.to_lowercase().chars() {
+    format!("%{}%", like_escape(&term.to_lowercase()))
+}
+
+/// `text` with `%`, `_` and `\` escaped for a `LIKE ... ESCAPE '\'` pattern.
+pub(crate) fn like_escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for character in text.chars() {
         if matches!(character, '%' | '_' | '\\') {
-            pattern.push('\\');
+            escaped.push('\\');
         }
-        pattern.push(character);
+        escaped.push(character);
     }
-    pattern.push('%');
-    pattern
+    escaped
 }
 
 /// A repo's tags as the listing query aggregates them (`None` when it has none).

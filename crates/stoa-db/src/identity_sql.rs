@@ -355,6 +355,40 @@ macro_rules! identity_store {
                 .map_err(backend)?;
                 rows.iter().map(audit_from_row).collect()
             }
+
+            async fn user_audit_log(
+                &self,
+                user_id: &str,
+                user_name: &str,
+                offset: u64,
+                limit: u64,
+            ) -> Result<Vec<AuditEntry>, StoreError> {
+                let rows = sqlx::query(
+                    "SELECT * FROM audit_log WHERE actor_user_id = $1 \
+                     OR (target_type = 'user' AND LOWER(target) = $2) \
+                     OR (target_type = 'token' AND LOWER(target) LIKE $3 ESCAPE '\\') \
+                     ORDER BY created_at DESC, id DESC LIMIT $4 OFFSET $5",
+                )
+                .bind(user_id)
+                .bind(user_name.to_ascii_lowercase())
+                .bind(format!("{}/%", crate::codec::like_escape(&user_name.to_ascii_lowercase())))
+                .bind(to_i64(limit))
+                .bind(to_i64(offset))
+                .fetch_all(self.pool())
+                .await
+                .map_err(backend)?;
+                rows.iter().map(audit_from_row).collect()
+            }
+
+            async fn all_audit_entries(&self, offset: u64, limit: u64) -> Result<Vec<AuditEntry>, StoreError> {
+                let rows = sqlx::query("SELECT * FROM audit_log ORDER BY created_at, id LIMIT $1 OFFSET $2")
+                    .bind(to_i64(limit))
+                    .bind(to_i64(offset))
+                    .fetch_all(self.pool())
+                    .await
+                    .map_err(backend)?;
+                rows.iter().map(audit_from_row).collect()
+            }
         }
     };
 }

@@ -86,6 +86,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/login", post(api::accounts::sign_in))
         .route("/api/logout", post(api::accounts::sign_out))
         .route("/api/settings/password", post(api::accounts::change_password))
+        .route("/api/settings/audit-log", get(api::orgs::own_audit_log))
         .route("/api/settings/tokens", get(api::accounts::list_tokens).post(api::accounts::create_token))
         .route("/api/settings/tokens/{id}", delete(api::accounts::revoke_token))
         .route("/api/organizations/{org}/members", get(api::orgs::list_members))

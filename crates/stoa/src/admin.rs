@@ -14,8 +14,8 @@ use stoa_git::GixStore;
 
 use crate::backends::{Blobs, Meta};
 use crate::cli::{
-    AdminCommand, DataArgs, OrgCommand, OrgCreateArgs, TokenCommand, TokenCreateArgs, TokenListArgs, TokenRevokeArgs,
-    UserCommand, UserCreateArgs, XetCommand, XetGcArgs,
+    AdminCommand, AuditCommand, AuditExportArgs, DataArgs, OrgCommand, OrgCreateArgs, TokenCommand, TokenCreateArgs,
+    TokenListArgs, TokenRevokeArgs, UserCommand, UserCreateArgs, XetCommand, XetGcArgs,
 };
 use crate::config::{FileConfig, data_dir};
 
@@ -46,6 +46,7 @@ pub(crate) async fn run(command: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::Token(TokenCommand::List(args)) => list_tokens(args).await,
         AdminCommand::Token(TokenCommand::Revoke(args)) => revoke_token(args).await,
         AdminCommand::Org(OrgCommand::Create(args)) => create_org(args).await,
+        AdminCommand::Audit(AuditCommand::Export(args)) => export_audit(args).await,
         AdminCommand::Xet(XetCommand::Gc(args)) => xet_gc(args).await,
     }
 }
@@ -156,6 +157,26 @@ async fn revoke_token(args: TokenRevokeArgs) -> anyhow::Result<()> {
     };
     hub.revoke_token_of(None, &user, &args.id).await.map_err(|error| anyhow!("{error}"))?;
     println!("revoked token {}", args.id);
+    store.close().await;
+    Ok(())
+}
+
+async fn export_audit(args: AuditExportArgs) -> anyhow::Result<()> {
+    const PAGE: u64 = 1000;
+    let store = open_store(&args.data).await?;
+    let mut offset = 0;
+    loop {
+        let entries = store.as_dyn().all_audit_entries(offset, PAGE).await?;
+        for entry in &entries {
+            let mut value = serde_json::to_value(entry)?;
+            value["createdAt"] = stoa_types::time::format_millis(entry.created_at).into();
+            println!("{value}");
+        }
+        if (entries.len() as u64) < PAGE {
+            break;
+        }
+        offset += PAGE;
+    }
     store.close().await;
     Ok(())
 }

@@ -54,6 +54,9 @@ pub(crate) enum AdminCommand {
     /// Manage organizations.
     #[command(subcommand)]
     Org(OrgCommand),
+    /// Read the audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Maintain Xet storage.
     #[command(subcommand)]
     Xet(XetCommand),
@@ -124,6 +127,18 @@ pub(crate) struct TokenRevokeArgs {
     /// The token's id (from `stoa admin token list`).
     #[arg(long)]
     pub(crate) id: String,
+    #[command(flatten)]
+    pub(crate) data: DataArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum AuditCommand {
+    /// Print every audit entry, oldest first, one JSON object a line.
+    Export(AuditExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AuditExportArgs {
     #[command(flatten)]
     pub(crate) data: DataArgs,
 }

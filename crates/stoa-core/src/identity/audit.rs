@@ -80,6 +80,14 @@ impl Hub {
         Ok(entries)
     }
 
+    /// The caller's own security log: their sign-ins, tokens, and what they did.
+    pub async fn own_audit_log(&self, principal: &Principal, offset: u64, limit: u64) -> CoreResult<Vec<AuditEntry>> {
+        let user = principal.user().ok_or_else(|| {
+            CoreError::Unauthenticated("You must be authenticated to read your security log".to_owned())
+        })?;
+        Ok(self.meta.user_audit_log(&user.id, &user.name, offset, limit.clamp(1, MAX_AUDIT_PAGE)).await?)
+    }
+
     /// Like [`Hub::org_audit_log`], and the export itself is an audited event.
     pub async fn export_org_audit_log(
         &self,

@@ -147,4 +147,15 @@ pub trait AuditStore: Send + Sync {
     async fn record_audit(&self, entry: &AuditEntry) -> Result<(), StoreError>;
     /// Entries of an organisation, newest first.
     async fn org_audit_log(&self, org_id: &str, offset: u64, limit: u64) -> Result<Vec<AuditEntry>, StoreError>;
+    /// Entries about a user (their account and tokens, sign-ins included) or by them, newest
+    /// first.
+    async fn user_audit_log(
+        &self,
+        user_id: &str,
+        user_name: &str,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Vec<AuditEntry>, StoreError>;
+    /// Every entry, oldest first (the operator's export).
+    async fn all_audit_entries(&self, offset: u64, limit: u64) -> Result<Vec<AuditEntry>, StoreError>;
 }

@@ -19,6 +19,7 @@ for_each_backend!(
     access_requests_are_one_per_user_and_listed_by_status,
     gating_is_a_repo_setting,
     the_audit_log_is_read_per_organisation_newest_first,
+    a_user_reads_what_they_did_and_what_happened_to_their_account,
 );
 
 fn org(id: &str, name: &str) -> Org {
@@ -220,4 +221,26 @@ async fn the_audit_log_is_read_per_organisation_newest_first(ctx: Arc<Ctx>) {
     assert_eq!(store.org_audit_log("o1", 1, 10).await.expect("page").len(), 1);
     assert_eq!(store.org_audit_log("o1", 0, 1).await.expect("limit").len(), 1);
     assert!(store.org_audit_log("o3", 0, 10).await.expect("none").is_empty());
+    assert_eq!(
+        store.all_audit_entries(0, 10).await.expect("all").iter().map(|e| e.id.as_str()).collect::<Vec<_>>(),
+        ["a1", "a3", "a2", "a4"]
+    );
+}
+
+async fn a_user_reads_what_they_did_and_what_happened_to_their_account(ctx: Arc<Ctx>) {
+    let store = ctx.store.as_ref();
+    let about = |id: &str, actor: Option<&str>, target_type: &str, target: &str, at| AuditEntry {
+        actor_user_id: actor.map(str::to_owned),
+        target_type: target_type.to_owned(),
+        target: target.to_owned(),
+        ..entry(id, None, at)
+    };
+    store.record_audit(&about("b1", None, "user", "Alice", 1)).await.expect("sign-in");
+    store.record_audit(&about("b2", Some("u-alice"), "repo", "models/x/y", 2)).await.expect("her action");
+    store.record_audit(&about("b3", None, "token", "alice/t1", 3)).await.expect("her token");
+    store.record_audit(&about("b4", None, "token", "alice_b/t2", 4)).await.expect("someone else's token");
+    store.record_audit(&about("b5", Some("u-bob"), "user", "bob", 5)).await.expect("bob");
+    let ids: Vec<String> =
+        store.user_audit_log("u-alice", "alice", 0, 10).await.expect("log").into_iter().map(|entry| entry.id).collect();
+    assert_eq!(ids, ["b3", "b2", "b1"]);
 }

@@ -99,6 +99,23 @@ pub(crate) async fn audit_log(
     Ok(Json(Value::Array(entries.iter().map(entry_json).collect())))
 }
 
+/// `GET /api/settings/audit-log?offset=&limit=`: the caller's own security log.
+pub(crate) async fn own_audit_log(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> ApiResult<Json<Value>> {
+    let caller = Caller::from_headers(&state, &headers).await?;
+    let query = QueryParams::parse(raw.as_deref());
+    let number = |key: &str| query.get(key).and_then(|value| value.parse::<u64>().ok());
+    let entries = state
+        .hub
+        .own_audit_log(&caller.principal, number("offset").unwrap_or(0), number("limit").unwrap_or(MAX_AUDIT_PAGE))
+        .await
+        .map_err(|error| caller.fail(error))?;
+    Ok(Json(Value::Array(entries.iter().map(entry_json).collect())))
+}
+
 /// `GET /api/organizations/{org}/audit-log/export`: the same entries, one JSON object a line.
 pub(crate) async fn export_audit_log(
     State(state): State<AppState>,
