@@ -6,11 +6,11 @@
 //! `GET /api/{T}/{id}/auth-check[/write]` (hub-api.md §4.9).
 
 use axum::Json;
-use axum::http::{HeaderMap, Method};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 use stoa_core::CoreError;
-use stoa_core::identity::gating::RequestRef;
+use stoa_core::identity::gating::{REQUESTS_PER_PAGE, RequestRef};
 use stoa_core::identity::store::{AccessRequest, RequestStatus};
 
 use crate::AppState;
@@ -71,12 +71,26 @@ pub(crate) async fn user_access_request(
     let principal = &caller.principal;
     let segments: Vec<&str> = rest.iter().map(String::as_str).collect();
     let answer = match (method.clone(), segments.as_slice()) {
-        (Method::GET, [status]) => {
-            let status = RequestStatus::parse(status)
-                .ok_or_else(|| ApiError::new(CoreError::NotFound(format!("No such request list: {status}")), false))?;
-            let page = query.get("p").and_then(|page| page.parse().ok()).unwrap_or(0);
+        (Method::GET, [status_name]) => {
+            let status = RequestStatus::parse(status_name).ok_or_else(|| {
+                ApiError::new(CoreError::NotFound(format!("No such request list: {status_name}")), false)
+            })?;
+            let page: u64 = query.get("p").and_then(|page| page.parse().ok()).unwrap_or(0);
             let requests = hub.list_access_requests(principal, &repo, status, page).await.map_err(fail)?;
-            Value::Array(requests.iter().map(request_json).collect())
+            let mut response = Json(Value::Array(requests.iter().map(request_json).collect())).into_response();
+            // A full page may have a next one; the client follows `Link`.
+            if requests.len() as u64 == REQUESTS_PER_PAGE {
+                let url = state.public_url.absolute(&format!(
+                    "/api/{}/{}/user-access-request/{status_name}?{}",
+                    repo.repo_type.plural(),
+                    repo.full_name(),
+                    query.with("p", &(page + 1).to_string())
+                ));
+                if let Ok(link) = HeaderValue::from_str(&format!("<{url}>; rel=\"next\"")) {
+                    response.headers_mut().insert(header::LINK, link);
+                }
+            }
+            return Ok(response);
         }
         (Method::POST, ["handle"]) => {
             let request: HandleBody = parse_json(body)?;
