@@ -230,7 +230,10 @@ impl Principal {
     /// the organisation that owns it.
     #[must_use]
     pub fn bypasses_gate(&self, repo: &Repo) -> bool {
-        self.level(repo) >= RepoLevel::Write || self.org_role(&repo.namespace).is_some()
+        // The account decides (a read token of the owner still reads the owner's repo); the
+        // token only has to allow reading, which `check_read` and the caller's checks ensure.
+        self.account_level(&repo.namespace, Some(&repo.owner_user_id)) >= RepoLevel::Write
+            || self.org_role(&repo.namespace).is_some()
     }
 
     /// Fine-grained tokens read gated repos only when they say so.

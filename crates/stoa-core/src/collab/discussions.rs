@@ -206,6 +206,8 @@ impl Hub {
         let events = self.meta.discussion_events(&repo.id, num).await?;
         let mut details = DiscussionDetails { discussion, events, diff: None, conflicting_files: Vec::new() };
         if details.discussion.is_pull_request {
+            // The diff shows file contents: behind a gate only for those who may read them.
+            let with_diff = with_diff && self.check_content_read(principal, repo).await.is_ok();
             self.fill_pull_request_details(repo, &mut details, with_diff).await?;
         }
         Ok(details)

@@ -131,7 +131,8 @@ impl Hub {
         to: &str,
         private: Option<bool>,
     ) -> CoreResult<Repo> {
-        principal.check_read(source)?;
+        // A copy carries every file: a gated source needs access (and the copy stays gated).
+        self.check_content_read(principal, source).await?;
         let target = RepoId::parse(to)?;
         let user = principal.check_namespace_write(target.namespace())?.clone();
         let repo_type = source.repo_type;
@@ -165,6 +166,9 @@ impl Hub {
                 StoreError::AlreadyExists => CoreError::RepoExists(repo_type, target),
                 other @ StoreError::Backend(_) => other.into(),
             });
+        }
+        if source.gated.is_some() {
+            self.meta.set_gated(&new_id, source.gated.as_deref()).await?;
         }
         let repo = self.meta.repo_by_name(repo_type, &target.key()).await?.ok_or(CoreError::RepoNotFound)?;
         // Tags and last-modified follow the copied main branch.
@@ -264,7 +268,9 @@ impl Hub {
     }
 
     /// Files changed from `base` to `head`, with sizes, and the unified diff.
-    pub async fn compare(&self, repo: &Repo, base: &str, head: &str) -> CoreResult<Comparison> {
+    pub async fn compare(&self, principal: &Principal, repo: &Repo, base: &str, head: &str) -> CoreResult<Comparison> {
+        // A diff shows contents: a gated repo's need access.
+        self.check_content_read(principal, repo).await?;
         let base = self.resolve_revision(repo, base).await?.commit;
         let head = self.resolve_revision(repo, head).await?.commit;
         let (repo_id, from, to) = (repo.id.clone(), base.clone(), head.clone());

@@ -138,7 +138,8 @@ pub(crate) async fn compare(
     let Some((base, head)) = spec.split_once("..") else {
         return Err(ApiError::bad_request("compare takes two revisions: <base>..<head>"));
     };
-    let comparison = state.hub.compare(&repo, base, head).await.map_err(|error| caller.fail(error))?;
+    let comparison =
+        state.hub.compare(&caller.principal, &repo, base, head).await.map_err(|error| caller.fail(error))?;
     let files: Vec<Value> = comparison
         .files
         .iter()
