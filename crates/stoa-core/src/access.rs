@@ -161,10 +161,11 @@ impl Principal {
         Ok(user)
     }
 
-    /// A signed-in caller whose token may act (open discussions, comment, like, propose
-    /// changes): read tokens may not; fine-grained ones need `discussion.write` or `repo.write`
-    /// somewhere.
-    pub fn check_token_writes(&self) -> CoreResult<&User> {
+    /// A signed-in caller whose token may take part on `repo` (open discussions, comment, like,
+    /// propose changes, ask for access): read tokens may not; fine-grained ones need the global
+    /// `discussion.write`, or `discussion.write` or `repo.write` on that repo or its namespace
+    /// (`None`: not about one repo, only the global permission counts).
+    pub fn check_token_writes(&self, repo: Option<&Repo>) -> CoreResult<&User> {
         match self {
             Self::Anonymous => Err(CoreError::Unauthenticated("You must be authenticated to do this".to_owned())),
             Self::User { user, token, .. } => {
@@ -172,13 +173,27 @@ impl Principal {
                     TokenRole::Read => false,
                     TokenRole::Write => true,
                     TokenRole::FineGrained => {
-                        FineGrained::grants_anywhere(token.scopes.as_ref(), &["discussion.write", "repo.write"])
+                        let scopes = token.scopes.as_ref();
+                        let global = scopes.is_some_and(|scopes| scopes.global.iter().any(|p| p == "discussion.write"));
+                        let scoped = repo.is_some_and(|repo| {
+                            FineGrained::permissions_for(
+                                scopes,
+                                repo.repo_type.as_str(),
+                                &repo.full_name(),
+                                &repo.namespace,
+                            )
+                            .iter()
+                            .any(|permission| permission == "discussion.write" || permission == "repo.write")
+                        });
+                        global || scoped
                     }
                 };
                 if allowed {
                     Ok(user)
                 } else {
-                    Err(CoreError::Forbidden("This token has read access only; a write token is needed".to_owned()))
+                    Err(CoreError::Forbidden(
+                        "This token does not allow this action; a write token is needed".to_owned(),
+                    ))
                 }
             }
         }
@@ -230,10 +245,17 @@ impl Principal {
     /// the organisation that owns it.
     #[must_use]
     pub fn bypasses_gate(&self, repo: &Repo) -> bool {
-        // The account decides (a read token of the owner still reads the owner's repo); the
-        // token only has to allow reading, which `check_read` and the caller's checks ensure.
-        self.account_level(&repo.namespace, Some(&repo.owner_user_id)) >= RepoLevel::Write
-            || self.org_role(&repo.namespace).is_some()
+        // The account decides (a read token of the owner still reads the owner's repo), as long
+        // as the token itself may read this repo: a fine-grained token scoped elsewhere does not
+        // carry the owner's exemption (unless it may read gated repos).
+        let account = self.account_level(&repo.namespace, Some(&repo.owner_user_id)) >= RepoLevel::Write
+            || self.org_role(&repo.namespace).is_some();
+        let token_reads = self.token_cap(repo.repo_type.as_str(), &repo.full_name(), &repo.namespace)
+            >= RepoLevel::Read
+            || self
+                .token()
+                .is_some_and(|token| token.scopes.as_ref().is_some_and(|scopes| scopes.can_read_gated_repos));
+        account && token_reads
     }
 
     /// Fine-grained tokens read gated repos only when they say so.

@@ -108,10 +108,14 @@ impl Hub {
             });
         }
         tracing::info!(repo.id = %id, repo.r#type = %request.repo_type, "repo created");
-        self.meta
+        let repo = self
+            .meta
             .repo_by_name(request.repo_type, &id.key())
             .await?
-            .ok_or_else(|| CoreError::Internal("repo vanished after creation".to_owned()))
+            .ok_or_else(|| CoreError::Internal("repo vanished after creation".to_owned()))?;
+        let target = self.repo_target(&repo).await;
+        self.audit(Some(principal), "repo.create", target, serde_json::json!({"private": repo.private})).await;
+        Ok(repo)
     }
 
     /// Deletes a repo the caller owns. LFS objects stay until garbage collection.

@@ -47,7 +47,7 @@ impl Hub {
         content_type: &str,
         bytes: Bytes,
     ) -> CoreResult<String> {
-        let user = principal.check_token_writes()?;
+        let user = principal.check_token_writes(None)?;
         let essence = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
         let Some(&(extension, _, max)) = ATTACHMENT_TYPES.iter().find(|(_, known, _)| *known == essence) else {
             let allowed: Vec<&str> = ATTACHMENT_TYPES.iter().map(|(_, known, _)| *known).collect();

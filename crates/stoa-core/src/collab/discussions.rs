@@ -120,7 +120,7 @@ impl Hub {
     /// Signed in, able to read the repo, with a token that may write, and discussions enabled.
     pub(crate) fn check_participate<'p>(&self, principal: &'p Principal, repo: &Repo) -> CoreResult<&'p User> {
         principal.check_read(repo)?;
-        let user = principal.check_token_writes()?;
+        let user = principal.check_token_writes(Some(repo))?;
         if repo.discussions_disabled {
             return Err(CoreError::Forbidden("Discussions are disabled for this repo".to_owned()));
         }
@@ -130,7 +130,7 @@ impl Hub {
     /// The author of the discussion, or a writer of the repo.
     fn check_moderate(principal: &Principal, repo: &Repo, discussion: &Discussion) -> CoreResult<()> {
         let is_author = principal.user().is_some_and(|user| user.id == discussion.author_user_id);
-        if is_author { principal.check_token_writes().map(|_| ()) } else { principal.check_write(repo) }
+        if is_author { principal.check_token_writes(Some(repo)).map(|_| ()) } else { principal.check_write(repo) }
     }
 
     pub(crate) async fn find_discussion(&self, repo: &Repo, num: u64) -> CoreResult<Discussion> {
@@ -300,7 +300,7 @@ impl Hub {
     ) -> CoreResult<DiscussionEvent> {
         principal.check_read(repo)?;
         let mut event = self.find_comment(repo, num, comment_id).await?;
-        let user = principal.check_token_writes()?.clone();
+        let user = principal.check_token_writes(Some(repo))?.clone();
         if user.id != event.author_user_id {
             return Err(CoreError::Forbidden("Only the author of a comment may edit it".to_owned()));
         }
@@ -331,7 +331,7 @@ impl Hub {
         let mut event = self.find_comment(repo, num, comment_id).await?;
         let is_author = principal.user().is_some_and(|user| user.id == event.author_user_id);
         if is_author {
-            principal.check_token_writes()?;
+            principal.check_token_writes(Some(repo))?;
         } else {
             principal.check_write(repo)?;
         }

@@ -16,7 +16,7 @@ impl Hub {
     /// Likes a repo the caller can see; liking twice changes nothing.
     pub async fn like(&self, principal: &Principal, repo: &Repo) -> CoreResult<()> {
         principal.check_read(repo)?;
-        let user = principal.check_token_writes()?.clone();
+        let user = principal.check_token_writes(Some(repo))?.clone();
         let entry = activity(repo, &user, "like", json!({}));
         self.meta.like(&user.id, &repo.id, &entry).await?;
         Ok(())
@@ -25,7 +25,7 @@ impl Hub {
     /// Unlikes; unliking a repo one does not like changes nothing.
     pub async fn unlike(&self, principal: &Principal, repo: &Repo) -> CoreResult<()> {
         principal.check_read(repo)?;
-        let user = principal.check_token_writes()?;
+        let user = principal.check_token_writes(Some(repo))?;
         self.meta.unlike(&user.id, &repo.id).await?;
         Ok(())
     }

@@ -113,7 +113,7 @@ impl Hub {
         let Some(user) = principal.user() else { return Err(denied) };
         match self.meta.discussion(&repo.id, num).await? {
             Some(pr) if pr.is_pull_request && pr.author_user_id == user.id && pr.status.is_open() => {
-                principal.check_token_writes().map(|_| ())
+                principal.check_token_writes(Some(repo)).map(|_| ())
             }
             _ => Err(denied),
         }
@@ -126,7 +126,7 @@ impl Hub {
             Ok(()) => return Ok(()),
             Err(error) => error,
         };
-        let user = principal.check_token_writes()?;
+        let user = principal.check_token_writes(Some(repo))?;
         let filter = DiscussionFilter {
             pull_requests: Some(true),
             open: Some(true),

@@ -72,10 +72,15 @@ impl Hub {
         limit: u64,
     ) -> CoreResult<Vec<AuditEntry>> {
         let org = self.find_org(org_name).await?;
-        if principal.org_role(&org.name) != Some(OrgRole::Admin) {
-            return Err(CoreError::Forbidden(format!("Only admins of {} may read its audit log", org.name)));
+        match principal.org_role(&org.name) {
+            Some(OrgRole::Admin) => principal.check_org_token(&org.name, "org.read")?,
+            Some(_) => return Err(CoreError::Forbidden(format!("Only admins of {} may read its audit log", org.name))),
+            // Outsiders learn nothing about the organization here.
+            None if principal.user().is_none() => {
+                return Err(CoreError::Unauthenticated("You must be authenticated to read an audit log".to_owned()));
+            }
+            None => return Err(CoreError::NotFound(format!("Organization {org_name} not found"))),
         }
-        principal.check_org_token(&org.name, "org.read")?;
         let entries = self.meta.org_audit_log(&org.id, offset, limit.clamp(1, MAX_AUDIT_PAGE)).await?;
         Ok(entries)
     }

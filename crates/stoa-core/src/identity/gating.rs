@@ -105,7 +105,7 @@ impl Hub {
         answers: &Map<String, Value>,
     ) -> CoreResult<AccessRequest> {
         principal.check_read(repo)?;
-        let user = principal.check_token_writes()?.clone();
+        let user = principal.check_token_writes(Some(repo))?.clone();
         let Some(mode) = repo.gated.as_deref() else {
             return Err(CoreError::bad_request("This repo is not gated"));
         };

@@ -90,7 +90,10 @@ impl Hub {
         Ok((org, members))
     }
 
-    fn check_org_admin(principal: &Principal, org: &Org) -> CoreResult<()> {
+    pub(crate) fn check_org_admin(principal: &Principal, org: &Org) -> CoreResult<()> {
+        if principal.user().is_none() {
+            return Err(CoreError::Unauthenticated("You must be authenticated to manage an organization".to_owned()));
+        }
         match principal.org_role(&org.name) {
             Some(OrgRole::Admin) => principal.check_org_token(&org.name, "org.members.write"),
             Some(_) => Err(CoreError::Forbidden(format!("Only admins of {} may manage its members", org.name))),
