@@ -32,9 +32,10 @@ import pytest
 from compat_helpers import StoaServer, curl, ndjson
 
 QUOTAS = {"STOA_RATE_LIMIT_API": "5", "STOA_RATE_LIMIT_RESOLVERS": "4",
-          "STOA_RATE_LIMIT_ANONYMOUS_API": "3", "STOA_RATE_LIMIT_ANONYMOUS_RESOLVERS": "2"}
-LIMIT_RE = re.compile(r'^"(api|resolvers)";r=(\d+);t=(\d+)$')
-POLICY_RE = re.compile(r'^"fixed window";"(api|resolvers)";q=(\d+);w=300$')
+          "STOA_RATE_LIMIT_ANONYMOUS_API": "3", "STOA_RATE_LIMIT_ANONYMOUS_RESOLVERS": "2",
+          "STOA_RATE_LIMIT_AUTH": "3"}
+LIMIT_RE = re.compile(r'^"(api|resolvers|auth)";r=(\d+);t=(\d+)$')
+POLICY_RE = re.compile(r'^"fixed window";"(api|resolvers|auth)";q=(\d+);w=300$')
 FILE = b"rate limited bytes\n"
 
 
@@ -65,6 +66,19 @@ def _stop(proc: subprocess.Popen) -> None:
         proc.wait(timeout=10)
 
 
+def _embedded_env() -> dict[str, str]:
+    """The environment without any STOA_* setting: these servers run on the embedded defaults,
+    even in the PostgreSQL + S3 runs (whose database the suite's own server uses)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("STOA_") or k == "STOA_BIN"}
+
+
+def _admin(server, *args: str) -> str:
+    cmd = [str(server.binary), "admin", *args, "--data-dir", str(server.data_dir)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=_embedded_env())
+    assert proc.returncode == 0, f"admin command failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stderr[-2000:]}"
+    return proc.stdout
+
+
 def start_server(stoa, env_overrides: dict[str, str], tokens: dict[str, tuple[str, str]]):
     """Starts `stoa serve` with its own data dir; `tokens` = key -> (user, role), made before."""
     work = Path(tempfile.mkdtemp(prefix="stoa-ratelimit-"))
@@ -75,13 +89,12 @@ def start_server(stoa, env_overrides: dict[str, str], tokens: dict[str, tuple[st
     server = StoaServer(url=url, port=port, data_dir=data_dir, binary=stoa.binary, log_path=work / "server.log",
                         xet_disabled=stoa.xet_disabled, inline_max_bytes=None)
     for user in sorted({user for user, _ in tokens.values()}):
-        server.admin("user", "create", user)
+        _admin(server, "user", "create", user)
     for key, (user, role) in tokens.items():
-        out = server.admin("token", "create", "--user", user, "--role", role, "--name", key).stdout
+        out = _admin(server, "token", "create", "--user", user, "--role", role, "--name", key)
         server.tokens[key] = out.strip().splitlines()[-1].strip()
 
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("STOA_") or k == "STOA_BIN"}
+    env = _embedded_env()
     env.update(RUST_LOG="info", NO_COLOR="1", **env_overrides)
     log = open(server.log_path, "wb")
     proc = subprocess.Popen(
@@ -280,3 +293,21 @@ def test_zero_switches_one_limit_off(stoa):
         assert_limited(curl("GET", f"{server.url}/api/models"), "api", 3)
     finally:
         stop()
+
+
+def test_sign_in_attempts_are_limited_per_address(limited):
+    """Password guessing: sign-in, sign-up and password changes share a small `auth` bucket per
+    client address, whatever token comes along, apart from the api bucket."""
+    url = f"{limited.url}/api/login"
+    headers = {"Content-Type": "application/json"}
+    wrong = json.dumps({"username": "alice", "password": "not the password"})
+    for remaining in (2, 1, 0):
+        r = curl("POST", url, headers=headers, data=wrong)
+        assert_counted(r, "auth", 3, remaining, status=401)
+    assert_limited(curl("POST", url, headers=headers, data=wrong), "auth", 3)
+    # A token does not buy more guesses...
+    assert_limited(curl("POST", url, token=limited.tokens["bob"], headers=headers, data=wrong), "auth", 3)
+    signup = json.dumps({"username": "mallory", "password": "long enough password"})
+    assert_limited(curl("POST", f"{limited.url}/api/signup", headers=headers, data=signup), "auth", 3)
+    # ...and the api bucket is untouched.
+    assert_counted(whoami(limited, limited.tokens["bob"]), "api", 5, 4)

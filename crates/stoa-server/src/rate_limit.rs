@@ -1,6 +1,7 @@
 //! Rate limits as the Hub applies them (security.md §7.5): two buckets, `api` and `resolvers`
 //! (file downloads and transfers), counted over fixed five-minute windows per token (or session)
-//! and per client address for anonymous callers. Every counted answer carries
+//! and per client address for anonymous callers; and a stricter `auth` bucket for sign-in,
+//! sign-up and password changes, always per client address (password guessing). Every counted answer carries
 //! `RateLimit: "<bucket>";r=<remaining>;t=<seconds left>` and
 //! `RateLimit-Policy: "fixed window";"<bucket>";q=<quota>;w=300`; past the quota the answer is
 //! 429 (`X-Error-Code: RateLimited`, `Retry-After`), which huggingface_hub waits out.
@@ -32,13 +33,15 @@ pub struct RateLimitSettings {
     pub resolvers: u64,
     pub anonymous_api: u64,
     pub anonymous_resolvers: u64,
+    /// Sign-in, sign-up and password changes per client address.
+    pub auth: u64,
 }
 
 impl Default for RateLimitSettings {
     /// Ten times the Hub's free-account figures, so that tools and CI jobs rarely meet them
     /// while a runaway script or a scraper still does.
     fn default() -> Self {
-        Self { api: 10_000, resolvers: 50_000, anonymous_api: 5_000, anonymous_resolvers: 30_000 }
+        Self { api: 10_000, resolvers: 50_000, anonymous_api: 5_000, anonymous_resolvers: 30_000, auth: 30 }
     }
 }
 
@@ -46,6 +49,7 @@ impl Default for RateLimitSettings {
 enum Bucket {
     Api,
     Resolvers,
+    Auth,
 }
 
 impl Bucket {
@@ -53,10 +57,14 @@ impl Bucket {
         match self {
             Self::Api => "api",
             Self::Resolvers => "resolvers",
+            Self::Auth => "auth",
         }
     }
 
     fn of(path: &str) -> Self {
+        if matches!(path, "/api/login" | "/api/signup" | "/api/settings/password") {
+            return Self::Auth;
+        }
         let transfer = path.contains("/resolve/")
             || path.starts_with("/xet/")
             || path.starts_with("/lfs/")
@@ -94,6 +102,7 @@ impl RateLimiter {
             (Bucket::Resolvers, false) => self.settings.resolvers,
             (Bucket::Api, true) => self.settings.anonymous_api,
             (Bucket::Resolvers, true) => self.settings.anonymous_resolvers,
+            (Bucket::Auth, _) => self.settings.auth,
         };
         if quota == 0 {
             return None;
@@ -138,8 +147,13 @@ fn headers_of(verdict: &Verdict) -> [(&'static str, HeaderValue); 2] {
 pub(crate) async fn rate_limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let Some(limiter) = state.rate_limiter.clone() else { return next.run(request).await };
     let address = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0);
-    let (caller, anonymous) = caller_key(request.headers(), address);
     let bucket = Bucket::of(request.uri().path());
+    let (caller, anonymous) = if bucket == Bucket::Auth {
+        // Guessing passwords is limited per address, whatever credentials come along.
+        caller_key(&HeaderMap::new(), address)
+    } else {
+        caller_key(request.headers(), address)
+    };
     let Some(verdict) = limiter.count(caller, anonymous, bucket, Instant::now()) else {
         return next.run(request).await;
     };
@@ -171,8 +185,13 @@ mod tests {
 
     #[test]
     fn a_window_allows_its_quota_then_refuses_until_it_ends() {
-        let limiter =
-            RateLimiter::new(RateLimitSettings { api: 2, resolvers: 0, anonymous_api: 1, anonymous_resolvers: 1 });
+        let limiter = RateLimiter::new(RateLimitSettings {
+            api: 2,
+            resolvers: 0,
+            anonymous_api: 1,
+            anonymous_resolvers: 1,
+            auth: 1,
+        });
         let start = Instant::now();
         let count = |caller: &str, anonymous, at| limiter.count(caller.to_owned(), anonymous, Bucket::Api, at);
         assert!(count("t:a", false, start).is_some_and(|verdict| verdict.allowed && verdict.remaining == 1));
@@ -191,5 +210,6 @@ mod tests {
         assert_eq!(Bucket::of("/xet/v1/xorbs/default/abc"), Bucket::Resolvers);
         assert_eq!(Bucket::of("/alice/m.git/git-upload-pack"), Bucket::Resolvers);
         assert_eq!(Bucket::of("/api/models/alice/m"), Bucket::Api);
+        assert_eq!(Bucket::of("/api/login"), Bucket::Auth);
     }
 }

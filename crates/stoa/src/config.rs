@@ -39,6 +39,7 @@ pub(crate) struct RateLimitConfig {
     pub(crate) resolvers: Option<u64>,
     pub(crate) anonymous_api: Option<u64>,
     pub(crate) anonymous_resolvers: Option<u64>,
+    pub(crate) auth: Option<u64>,
 }
 
 /// The `[s3]` section.

@@ -81,6 +81,7 @@ fn rate_limits(file: &FileConfig) -> anyhow::Result<Option<RateLimitSettings>> {
         anonymous_resolvers: env_number("STOA_RATE_LIMIT_ANONYMOUS_RESOLVERS")?
             .or(section.anonymous_resolvers)
             .unwrap_or(defaults.anonymous_resolvers),
+        auth: env_number("STOA_RATE_LIMIT_AUTH")?.or(section.auth).unwrap_or(defaults.auth),
     }))
 }
 
