@@ -16,6 +16,8 @@ set -uo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$BENCH_DIR/.." && pwd)
+# shellcheck source=lib/common.sh
+. "$REPO_ROOT/bench/lib/common.sh"
 LIB="$BENCH_DIR/lib"
 RESULTS_MD="$BENCH_DIR/RESULTS.md"
 LOG_DIR="$BENCH_DIR/logs"
@@ -60,9 +62,7 @@ BENCH_T0=""
 now() { date +%s.%N; }
 elapsed() { awk -v a="$(now)" -v b="$1" 'BEGIN{printf "%.1f", a-b}'; }
 log() { printf '[%6ss] %s\n' "$(elapsed "$T0")" "$*"; }
-note() { NOTES+=("$*"); log "NOTE: $*"; }
 abort() { note "run aborted: $*"; exit 1; }
-untrack() { local p keep=(); for p in "${PIDS[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done; PIDS=("${keep[@]}"); }
 fail() { S[$1]="FAILED: $2"; log "FAILED ($1): $2"; }
 # float helpers (awk): div a b, mul a b, sub a b, min a b..., fmt digits x
 div() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b+0 == 0) print "n/a"; else printf "%.3f", a/b }'; }
@@ -71,7 +71,6 @@ minof() { printf '%s\n' "$@" | sort -g | head -n1; }
 maxof() { printf '%s\n' "$@" | sort -g | tail -n1; }
 ge() { awk -v a="$1" -v b="$2" 'BEGIN{ exit !(a+0 >= b+0) }'; }
 le() { awk -v a="$1" -v b="$2" 'BEGIN{ exit !(a+0 <= b+0) }'; }
-lt() { awk -v a="$1" -v b="$2" 'BEGIN{ exit !(a+0 < b+0) }'; }
 # value or "n/a"
 v() { printf '%s' "${R[$1]:-n/a}"; }
 status_of() { printf '%s' "${S[$1]:-not run}"; }
@@ -89,15 +88,6 @@ PY
 
 # run a command in the background and wait for it: a trapped INT/TERM then ends the run at once
 # (bash runs traps only between foreground commands), and cleanup kills the command
-bgwait() {
-    "$@" &
-    local pid=$! rc
-    PIDS+=("$pid")
-    wait "$pid"; rc=$?
-    untrack "$pid"
-    return $rc
-}
-
 kill_tree() { # kill a pid we started, then wait for it
     local pid=$1
     [ -n "$pid" ] || return 0

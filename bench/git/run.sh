@@ -30,6 +30,8 @@ export LC_ALL=C
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$HERE/../.." && pwd)
+# shellcheck source=../lib/common.sh
+. "$REPO_ROOT/bench/lib/common.sh"
 RESULTS_MD=${BENCH_RESULTS_MD:-$REPO_ROOT/bench/RESULTS.md}
 LOG_DIR="$HERE/logs"
 SECTION_TITLE="## Git clone (smart HTTP + LFS) vs git http-backend + nginx"
@@ -71,35 +73,12 @@ declare -A CLONE_BASE=()
 T0=$EPOCHREALTIME
 
 sub() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.3f", a-b}'; }
-elapsed() { awk -v a="$EPOCHREALTIME" -v b="$1" 'BEGIN{printf "%.1f", a-b}'; }
-log() { printf '[%6ss] %s\n' "$(elapsed "$T0")" "$*" >&2; }
-note() { NOTES+=("$*"); log "NOTE: $*"; }
-die() { note "run aborted: $*"; exit 1; }
-lt() { awk -v a="$1" -v b="$2" 'BEGIN{ exit !(a+0 < b+0) }'; }
 div() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b+0 == 0) print "n/a"; else printf "%.3f", a/b }'; }
 median() { # "v1 v2 ..." -> median (mean of the two middle values for an even count)
     [ -n "${*// /}" ] || { echo n/a; return; }
     tr -s ' ' '\n' <<<"$*" | grep . | sort -g | awk '{v[NR]=$1} END{ if (NR%2) printf "%.3f", v[(NR+1)/2]; else printf "%.3f", (v[NR/2]+v[NR/2+1])/2 }'
 }
 maxof() { tr -s ' ' '\n' <<<"$*" | grep . | sort -g | tail -n1; }
-untrack() { local p keep=(); for p in "${PIDS[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done; PIDS=("${keep[@]}"); }
-
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-
-kill_pid() { # a pid this script started: TERM, then KILL after 5 s
-    local pid=$1
-    [ -n "$pid" ] || return 0
-    if kill -0 "$pid" 2>/dev/null; then
-        kill -TERM "$pid" 2>/dev/null
-        for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
-    fi
-    wait "$pid" 2>/dev/null
-    return 0
-}
-
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
@@ -153,28 +132,6 @@ ensure_deps() {
     fi
     GIT_HTTP_BACKEND="$(git --exec-path)/git-http-backend"
     [ -x "$GIT_HTTP_BACKEND" ] || die "no git-http-backend next to $(command -v git) ($GIT_HTTP_BACKEND)"
-}
-
-ensure_binary() {
-    local need=0
-    if [ ! -x "$STOA_BIN" ]; then
-        need=1
-    elif [ -n "$(find "$REPO_ROOT/crates" "$REPO_ROOT/Cargo.toml" "$REPO_ROOT/Cargo.lock" \
-                -newer "$STOA_BIN" -type f -print -quit 2>/dev/null)" ]; then
-        need=1
-    fi
-    if [ "$need" = 1 ] && [ "$STOA_NO_BUILD" != 1 ]; then
-        # shellcheck source=/dev/null
-        [ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
-        log "building: cargo build --release -p stoa"
-        local t=$EPOCHREALTIME
-        (cd "$REPO_ROOT" && cargo build --release -p stoa) || die "cargo build --release -p stoa failed"
-        R[build_s]=$(elapsed "$t")
-        STOA_BIN=$REPO_ROOT/target/release/stoa
-    elif [ "$need" = 1 ]; then
-        note "STOA_NO_BUILD=1: using $STOA_BIN although it is missing or older than the sources"
-    fi
-    [ -x "$STOA_BIN" ] || die "no Stoa binary at $STOA_BIN"
 }
 
 # ---- quiet machine ----------------------------------------------------------

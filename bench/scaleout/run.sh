@@ -30,6 +30,8 @@ set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$HERE/../.." && pwd)
+# shellcheck source=../lib/common.sh
+. "$REPO_ROOT/bench/lib/common.sh"
 RESULTS_MD=${BENCH_RESULTS_MD:-$REPO_ROOT/bench/RESULTS.md}
 LOG_DIR="$HERE/logs"
 SECTION_TITLE="## Scale-out (PostgreSQL + S3)"
@@ -67,10 +69,6 @@ CLK_TCK=$(getconf CLK_TCK)
 
 now() { date +%s.%N; }
 elapsed() { awk -v a="$(now)" -v b="$1" 'BEGIN{printf "%.1f", a-b}'; }
-log() { printf '[%6ss] %s\n' "$(elapsed "$T0")" "$*" >&2; }
-note() { NOTES+=("$*"); log "NOTE: $*"; }
-die() { note "run aborted: $*"; exit 1; }
-untrack() { local p keep=(); for p in "${PIDS[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done; PIDS=("${keep[@]}"); }
 div() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b+0 == 0) print "n/a"; else printf "%.2f", a/b }'; }
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END{ if (NR==0) print "n/a"; else if (NR%2) printf "%.3f", a[(NR+1)/2]; else printf "%.3f", (a[NR/2]+a[NR/2+1])/2 }'; }
 minof() { printf '%s\n' "$@" | sort -g | head -n1; }
@@ -79,15 +77,6 @@ mbps() { awk -v s="$SIZE" -v t="$1" 'BEGIN{ if (t+0 == 0) print "n/a"; else prin
 
 # run a command in the background and wait for it, so that a TERM from the watchdog or the
 # user is handled at once (bash runs traps only between foreground commands)
-bgwait() {
-    "$@" &
-    local pid=$! rc
-    PIDS+=("$pid")
-    wait "$pid"; rc=$?
-    untrack "$pid"
-    return $rc
-}
-
 kill_pid() {
     local pid=$1
     [ -n "$pid" ] || return 0
@@ -413,17 +402,6 @@ section_commits() {
 }
 
 # ---- report ----------------------------------------------------------------
-stop_foreign_cpu() {
-    [ -n "$FC_PID" ] || return 0
-    kill -TERM "$FC_PID" 2>/dev/null; wait "$FC_PID" 2>/dev/null; untrack "$FC_PID"; FC_PID=""
-    [ -s "$TMP/foreign.json" ] || return 0
-    local j; j=$(cat "$TMP/foreign.json")
-    R[foreign]="mean $(jq -r .mean_pct_of_one_core <<<"$j") %, max $(jq -r .max_pct_of_one_core <<<"$j") % of one core; $(jq -r .busy_windows <<<"$j") of $(jq -r .windows <<<"$j") one-second windows above 25 %; most: $(jq -r '[.top[] | select(.cpu_s > 0) | "\(.comm) \(.cpu_s) s"] | join(", ") | if . == "" then "none" else . end' <<<"$j")"
-    if [ "$(jq -r '(.busy_windows * 10 > .windows) or (.mean_pct_of_one_core > 10)' <<<"$j")" = true ]; then
-        note "other processes used CPU during the run (${R[foreign]}): the figures may be off; repeat on an idle machine"
-    fi
-}
-
 section_md() {
     local v
     echo "$SECTION_TITLE"
@@ -505,40 +483,6 @@ section_md() {
 
 bench_conn_note() {
     echo "TCP connections used: SQLite ${R[c_sqlite_connections]:-?}, PostgreSQL ${R[c_postgres_connections]:-?}"
-}
-
-write_results() {
-    local section="$TMP/section.md"
-    section_md > "$section"
-    cat "$section"
-    if [ "$WRITE_RESULTS" != 1 ]; then
-        log "BENCH_WRITE_RESULTS=$WRITE_RESULTS: $RESULTS_MD left unchanged"
-        return 0
-    fi
-    # replace the previous section (from its title to the next level-2 title or the end), else append
-    python3 - "$RESULTS_MD" "$section" "$SECTION_TITLE" <<'PY'
-import sys
-path, section_path, title = sys.argv[1:4]
-try:
-    lines = open(path, encoding="utf-8").read().splitlines()
-except FileNotFoundError:
-    lines = []
-section = open(section_path, encoding="utf-8").read().rstrip("\n").splitlines()
-out, skipping = [], False
-for line in lines:
-    if line.strip() == title:
-        skipping = True
-        continue
-    if skipping and line.startswith("## "):
-        skipping = False
-    if not skipping:
-        out.append(line)
-while out and out[-1] == "":
-    out.pop()
-out += [""] + section if out else section
-open(path, "w", encoding="utf-8").write("\n".join(out) + "\n")
-PY
-    log "section written to $RESULTS_MD"
 }
 
 # ---- main ------------------------------------------------------------------

@@ -5,6 +5,8 @@ set -u -o pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$HERE/../.." && pwd)
+# shellcheck source=../lib/common.sh
+. "$REPO_ROOT/bench/lib/common.sh"
 STOA_BIN=$REPO_ROOT/target/release/stoa
 RESULTS_MD=$HERE/RESULTS.md
 VENV=${XETBENCH_VENV:-/tmp/stoa-xet-venv}
@@ -24,16 +26,12 @@ exec 3>&1 4>&2
 
 now() { date +%s.%N; }
 log() { printf '[xet-bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-note() { NOTES+=("$*"); log "NOTE: $*"; }
 v() { printf '%s' "${R[$1]:-n/a}"; }
 fmt() { awk -v x="$1" 'BEGIN{ if (x=="" || x=="n/a") print "n/a"; else printf "%.2f", x }'; }
 mbps() { awk -v b="$1" -v s="$2" 'BEGIN{ if (s=="" || s=="n/a" || s<=0) print "n/a"; else printf "%.1f", b/s/1e6 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a=="n/a"||b=="n/a"||a==""||b==""||b==0) print "n/a"; else printf "%.3f", a/b }'; }
 jget() { "$VENV/bin/python" -c 'import json,sys; print(json.loads(sys.stdin.read().strip().splitlines()[-1])[sys.argv[1]])' "$1"; }
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
 kill_pid() {
     local pid=$1
     if kill -0 "$pid" 2>/dev/null; then
