@@ -2,13 +2,39 @@
 //! under the repo's ref lock (held by the caller), a commit intent is recorded, the ref moves by
 //! compare-and-swap, and the intent is applied or dropped.
 
+use crate::collab::store::ActivityEntry;
 use crate::error::CoreResult;
 use crate::hub::Hub;
 use crate::ports::{CommitIntent, GitError, ObjectId, StoreError};
+use crate::tokens::new_object_id;
 
 /// Attempts at applying an intent whose ref moved. Only a numbering race with a concurrent
 /// discussion event (PostgreSQL) makes it retry; the transaction leaves nothing behind.
 const APPLY_ATTEMPTS: usize = 5;
+
+/// The intent of a ref moving to a commit whose objects are already in the repo (a merge, a
+/// squash, a duplicate's first head): no new large objects to link, only what follows the move.
+pub(crate) fn intent_for_existing_objects(
+    repo_id: &str,
+    ref_name: &str,
+    commit: &ObjectId,
+    tags: Option<Vec<String>>,
+    activity: ActivityEntry,
+) -> CommitIntent {
+    CommitIntent {
+        id: new_object_id(),
+        repo_id: repo_id.to_owned(),
+        ref_name: ref_name.to_owned(),
+        new_commit: commit.to_string(),
+        lfs_oids: Vec::new(),
+        committed_at: stoa_types::time::now_unix(),
+        is_default_branch: ref_name == "refs/heads/main",
+        tags,
+        xet_files: Vec::new(),
+        pr_event: None,
+        activity: Some(activity),
+    }
+}
 
 impl Hub {
     async fn apply_intent(&self, intent: &CommitIntent) -> CoreResult<()> {

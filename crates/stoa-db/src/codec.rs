@@ -62,6 +62,21 @@ pub(crate) fn decode_xet_files(text: Option<String>) -> Vec<(String, String)> {
         .collect()
 }
 
+/// A token's role and fine-grained scopes as both backends store them (text, JSON text).
+pub(crate) fn token_role_and_scopes(
+    role: &str,
+    scopes: Option<&str>,
+) -> Result<(stoa_core::ports::TokenRole, Option<stoa_core::identity::FineGrained>), stoa_core::ports::StoreError> {
+    let backend = stoa_core::ports::StoreError::Backend;
+    let role =
+        stoa_core::ports::TokenRole::parse(role).ok_or_else(|| backend(format!("unknown token role '{role}'")))?;
+    let scopes = scopes
+        .map(serde_json::from_str)
+        .transpose()
+        .map_err(|error| backend(format!("stored token scopes are invalid: {error}")))?;
+    Ok((role, scopes))
+}
+
 /// JSON columns (event data, activity data) are TEXT in both backends.
 pub(crate) fn json_text(value: &serde_json::Value) -> String {
     value.to_string()

@@ -12,7 +12,7 @@ const ACTIVITY_SELECT: &str = "SELECT a.*, u.name AS actor, r.repo_type, r.names
      FROM activity a JOIN users u ON u.id = a.actor_user_id JOIN repos r ON r.id = a.repo_id";
 
 macro_rules! community_store {
-    ($store:ty, $row:ty, $db:ty) => {
+    ($store:ty, $row:ty, $db:ty, $user_from_row:path) => {
         use async_trait::async_trait;
         use sqlx::Row;
 
@@ -37,16 +37,6 @@ macro_rules! community_store {
                 repo_type,
                 repo_name: format!("{namespace}/{name}"),
             })
-        }
-
-        fn user_from_row(row: &$row) -> User {
-            User {
-                id: row.get("id"),
-                name: row.get("name"),
-                fullname: row.get("fullname"),
-                email: row.get("email"),
-                created_at: row.get("created_at"),
-            }
         }
 
         pub(crate) async fn insert_activity(
@@ -162,7 +152,7 @@ macro_rules! community_store {
                 .fetch_all(self.pool())
                 .await
                 .map_err(backend)?;
-                Ok(rows.iter().map(|row| (user_from_row(row), row.get("liked_at"))).collect())
+                Ok(rows.iter().map(|row| ($user_from_row(row), row.get("liked_at"))).collect())
             }
 
             async fn liked_repos(
@@ -328,9 +318,9 @@ macro_rules! community_store {
 }
 
 pub(crate) mod sqlite {
-    community_store!(crate::SqliteStore, sqlx::sqlite::SqliteRow, sqlx::Sqlite);
+    community_store!(crate::SqliteStore, sqlx::sqlite::SqliteRow, sqlx::Sqlite, crate::sqlite_users::user_from_row);
 }
 
 pub(crate) mod postgres {
-    community_store!(crate::PgStore, sqlx::postgres::PgRow, sqlx::Postgres);
+    community_store!(crate::PgStore, sqlx::postgres::PgRow, sqlx::Postgres, crate::pg_users::user_from_row);
 }

@@ -2,9 +2,9 @@
 
 use sqlx::Row;
 use sqlx::postgres::PgRow;
-use stoa_core::ports::{NewUser, StoreError, TokenRecord, TokenRole, User};
+use stoa_core::ports::{NewUser, StoreError, TokenRecord, User};
 
-use crate::{PgStore, backend};
+use crate::{PgStore, backend, codec};
 
 pub(crate) fn user_from_row(row: &PgRow) -> User {
     User {
@@ -18,15 +18,9 @@ pub(crate) fn user_from_row(row: &PgRow) -> User {
 
 /// A token row; its scopes are JSON (fine-grained tokens only).
 pub(crate) fn token_from_row(row: &PgRow) -> Result<TokenRecord, StoreError> {
-    let role_text: String = row.get("role");
-    let Some(role) = TokenRole::parse(&role_text) else {
-        return Err(StoreError::Backend(format!("unknown token role '{role_text}'")));
-    };
+    let role: String = row.get("role");
     let scopes: Option<String> = row.get("scopes");
-    let scopes = scopes
-        .map(|text| serde_json::from_str(&text))
-        .transpose()
-        .map_err(|error| StoreError::Backend(format!("stored token scopes are invalid: {error}")))?;
+    let (role, scopes) = codec::token_role_and_scopes(&role, scopes.as_deref())?;
     Ok(TokenRecord {
         id: row.get("id"),
         user_id: row.get("user_id"),

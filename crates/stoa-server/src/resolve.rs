@@ -140,11 +140,7 @@ pub(crate) async fn resolve(
     let fail = |error: CoreError| caller.fail(error);
     let hub = &state.hub;
     let repo = caller.repo(state, &repo_ref).await?;
-    // The card and the attributes of a gated repo stay readable (they describe it); the rest is
-    // behind the gate.
-    if !matches!(path, "README.md" | ".gitattributes") {
-        hub.check_content_read(&caller.principal, &repo).await.map_err(fail)?;
-    }
+    hub.check_file_read(&caller.principal, &repo, path).await.map_err(fail)?;
     let resolved = hub.resolve_revision(&repo, revision).await.map_err(fail)?;
     let commit = resolved.commit.to_string();
     let Some(entry) = hub.file_at(&repo, &resolved.commit, path).await.map_err(fail)? else {

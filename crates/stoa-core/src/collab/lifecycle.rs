@@ -10,6 +10,7 @@ use crate::collab::discussions::activity;
 use crate::error::{CoreError, CoreResult};
 use crate::hub::Hub;
 use crate::ports::{CommitInfo, FileDiff, NewRepo, ObjectId, Repo, StoreError};
+use crate::ref_update::intent_for_existing_objects;
 use crate::refs::CommitPage;
 use crate::repos::signature_of;
 use crate::tokens::new_object_id;
@@ -174,19 +175,8 @@ impl Hub {
         // Tags and last-modified follow the copied main branch.
         let head = self.ref_head(&repo, "refs/heads/main").await?;
         let tags = self.readme_tags_at(&repo, &head).await?;
-        let intent = crate::ports::CommitIntent {
-            id: new_object_id(),
-            repo_id: repo.id.clone(),
-            ref_name: "refs/heads/main".to_owned(),
-            new_commit: head.to_string(),
-            lfs_oids: Vec::new(),
-            committed_at: now,
-            is_default_branch: true,
-            tags,
-            xet_files: Vec::new(),
-            pr_event: None,
-            activity: Some(activity(&repo, &user, "duplicated", json!({"from": source.full_name()}))),
-        };
+        let entry = activity(&repo, &user, "duplicated", json!({"from": source.full_name()}));
+        let intent = intent_for_existing_objects(&repo.id, "refs/heads/main", &head, tags, entry);
         self.meta.record_commit_intent(&intent).await?;
         self.meta.apply_commit_intent(&intent).await?;
         tracing::info!(from = %source.full_name(), to = %target, "repo duplicated");
@@ -220,25 +210,13 @@ impl Hub {
                     Ok(git.commit_of_tree(&repo_id, &tree, &[], &signature, &text)?)
                 })
                 .await?;
-            let is_default_branch = branch_ref == "refs/heads/main";
-            let intent = crate::ports::CommitIntent {
-                id: new_object_id(),
-                repo_id: repo.id.clone(),
-                ref_name: branch_ref.clone(),
-                new_commit: commit.to_string(),
-                lfs_oids: Vec::new(),
-                committed_at: stoa_types::time::now_unix(),
-                is_default_branch,
-                tags: None,
-                xet_files: Vec::new(),
-                pr_event: None,
-                activity: Some(activity(
-                    repo,
-                    &user,
-                    "super-squash",
-                    json!({"oid": commit.as_str(), "title": message, "ref": branch_ref}),
-                )),
-            };
+            let entry = activity(
+                repo,
+                &user,
+                "super-squash",
+                json!({"oid": commit.as_str(), "title": message, "ref": branch_ref}),
+            );
+            let intent = intent_for_existing_objects(&repo.id, &branch_ref, &commit, None, entry);
             if !self.swap_ref(&repo.id, &branch_ref, Some(head), Some(commit.clone()), Some(&intent)).await? {
                 return Err(CoreError::Conflict("The branch moved meanwhile; please try again".to_owned()));
             }

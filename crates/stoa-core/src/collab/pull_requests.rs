@@ -12,7 +12,8 @@ use crate::collab::store::{
 };
 use crate::error::{CoreError, CoreResult};
 use crate::hub::Hub;
-use crate::ports::{CommitIntent, MergeOutcome, ObjectId, Repo, StoreError, User};
+use crate::ports::{MergeOutcome, ObjectId, Repo, StoreError, User};
+use crate::ref_update::intent_for_existing_objects;
 use crate::repos::signature_of;
 use crate::tokens::new_object_id;
 
@@ -208,25 +209,10 @@ impl Hub {
             self.blocking(move |git| Ok(git.commit_of_tree(&repo_id, &tree, &[parent], &signature, &message)?)).await?;
         let is_default_branch = base_ref == "refs/heads/main";
         let tags = if is_default_branch { self.readme_tags_at(repo, &merge_commit).await? } else { None };
-        let intent = CommitIntent {
-            id: new_object_id(),
-            repo_id: repo.id.clone(),
-            ref_name: base_ref.clone(),
-            new_commit: merge_commit.to_string(),
-            // The PR's commits already linked their objects to the repo.
-            lfs_oids: Vec::new(),
-            committed_at: stoa_types::time::now_unix(),
-            is_default_branch,
-            tags,
-            xet_files: Vec::new(),
-            pr_event: None,
-            activity: Some(activity(
-                repo,
-                user,
-                "commit",
-                json!({"oid": merge_commit.as_str(), "title": pr.title, "ref": base_ref}),
-            )),
-        };
+        // The PR's commits already linked their objects to the repo.
+        let entry =
+            activity(repo, user, "commit", json!({"oid": merge_commit.as_str(), "title": pr.title, "ref": base_ref}));
+        let intent = intent_for_existing_objects(&repo.id, &base_ref, &merge_commit, tags, entry);
         if !self.swap_ref(&repo.id, &base_ref, Some(base_head), Some(merge_commit.clone()), Some(&intent)).await? {
             return Err(CoreError::Conflict("The base branch moved meanwhile; please try again".to_owned()));
         }

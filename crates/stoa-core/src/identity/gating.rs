@@ -96,6 +96,15 @@ impl Hub {
         if accepted && principal.token_reads_gated() { Ok(()) } else { Err(gated_error(repo)) }
     }
 
+    /// Reading one file: like [`Hub::check_content_read`], except that a gated repo's card and
+    /// attributes stay readable (they describe the repo and its form).
+    pub async fn check_file_read(&self, principal: &Principal, repo: &Repo, path: &str) -> CoreResult<()> {
+        if matches!(path, "README.md" | ".gitattributes") {
+            return principal.check_read(repo);
+        }
+        self.check_content_read(principal, repo).await
+    }
+
     /// Asks for access with the form's answers: accepted at once on `auto`, pending on `manual`.
     /// A rejected user cannot ask again.
     pub async fn request_access(
