@@ -1,0 +1,4 @@
+//! Parsers of the file formats the hub reads to describe artifacts (issue 8): safetensors
+//! headers now; GGUF headers and pickle scanning next.
+
+pub mod safetensors;
