@@ -2,4 +2,5 @@
 //! headers now; GGUF headers and pickle scanning next.
 
 pub mod gguf;
+pub mod pickle;
 pub mod safetensors;
