@@ -11,6 +11,7 @@ pub mod coordination;
 pub mod download_rules;
 pub mod error;
 pub mod files;
+pub mod formats;
 pub mod gitattributes;
 pub mod hub;
 pub mod identity;
