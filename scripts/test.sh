@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test of Stoa, installing what the tests need first:
-#   system packages (git, git-lfs, curl, PostgreSQL), a local S3 server (s3s-fs, built once
+#   system packages (git, git-lfs, curl, PostgreSQL, ClamAV's clamd), a local S3 server (s3s-fs, built once
 #   into ~/.cache/stoa-tools), a Python venv with pinned huggingface_hub; then format and lint
 #   gates, Rust unit and integration tests (stores against SQLite, PostgreSQL, files, memory
 #   and S3), and the compatibility suite that drives the real `stoa` binary with the real
@@ -29,15 +29,18 @@ chmod 755 "$services" # PostgreSQL runs as its own user and must reach its data 
 stop_services() {
   scripts/postgres.sh stop "$services/pg" >/dev/null 2>&1 || true
   scripts/s3.sh stop "$services/s3" >/dev/null 2>&1 || true
+  scripts/clamd.sh stop "$services/clamd" >/dev/null 2>&1 || true
   rm -rf "$services"
 }
 trap stop_services EXIT
-step "starting PostgreSQL and S3 for the tests"
+step "starting PostgreSQL, S3 and ClamAV (clamd) for the tests"
 # Assigned first so that a service that fails to start stops this script (set -e).
 pg_env=$(scripts/postgres.sh "$services/pg")
 s3_env=$(scripts/s3.sh "$services/s3")
+clamd_env=$(scripts/clamd.sh "$services/clamd")
 eval "$pg_env"
 eval "$s3_env"
+eval "$clamd_env"
 
 step "cargo fmt --check"
 cargo fmt --all -- --check

@@ -21,7 +21,7 @@ use stoa_types::RepoPath;
 use stoa_types::wire::{CommitDeleteLine, CommitFileLine, CommitHeader, CommitLfsFileLine};
 
 use crate::access::Principal;
-use crate::card;
+use crate::cards;
 use crate::collab::discussions::activity;
 use crate::collab::store::DiscussionStatus;
 use crate::error::{CoreError, CoreResult};
@@ -224,6 +224,7 @@ impl Hub {
         create_pr: bool,
     ) -> CoreResult<CommitResult> {
         self.check_commit_allowed(principal, repo, revision, create_pr).await?;
+        check_written_card(repo, &operations.operations).await?;
         let user = principal.user().expect("committers are signed in").clone();
         let (revision, pull_request) = if create_pr {
             let pr = self
@@ -270,7 +271,7 @@ impl Hub {
                 return Err(CoreError::ParentCommitMismatch);
             }
             let changes = prepared.take().expect("prepared changes are restored before every retry");
-            let (new_commit, changes, lfs_oids, readme) =
+            let (new_commit, changes, lfs_oids, tags) =
                 self.write_commit_objects(repo, &head, changes, &user, &message).await?;
             let Some(new_commit) = new_commit else {
                 return Ok(CommitResult { commit: head, changed: false, pull_request });
@@ -284,7 +285,7 @@ impl Hub {
                 lfs_oids,
                 committed_at: stoa_types::time::now_unix(),
                 is_default_branch,
-                tags: readme.filter(|_| is_default_branch),
+                tags: tags.filter(|_| is_default_branch),
                 xet_files: xet_files.clone(),
                 pr_event: Self::pull_request_commit_event(&branch_ref, &user, &new_commit, &header.summary),
                 activity: Some(activity(
@@ -418,7 +419,7 @@ impl Hub {
 
     /// Writes the commit's objects on top of `head`. Returns the new commit (or `None` when
     /// nothing changes), the prepared changes for a retry, the LFS oids it references and, when
-    /// the README changed, the tags derived from it.
+    /// a file tags derive from changed, the repo's tags at the new commit.
     async fn write_commit_objects(
         &self,
         repo: &Repo,
@@ -431,11 +432,12 @@ impl Hub {
         let head = head.clone();
         let author = signature_of(user, stoa_types::time::now_unix());
         let message = message.to_owned();
+        let repo_type = repo.repo_type;
         self.blocking(move |git| {
             let mut changes = Vec::new();
             let mut lfs_oids = Vec::new();
             let mut lfs_paths = Vec::new();
-            let mut readme = None;
+            let mut tags_change = false;
             for change in &prepared {
                 match change {
                     PreparedChange::Upsert { path, blob, lfs } => {
@@ -445,9 +447,7 @@ impl Hub {
                                 std::fs::read(file).map_err(|error| GitError::Backend(error.to_string()))?
                             }
                         };
-                        if path.as_str() == "README.md" {
-                            readme = Some(readme_tags(&bytes));
-                        }
+                        tags_change |= cards::affects_tags(path.as_str());
                         if let Some(pointer) = lfs {
                             lfs_oids.push(pointer.oid.to_string());
                             lfs_paths.push(path.clone());
@@ -459,9 +459,8 @@ impl Hub {
                         if git.entry(&repo_id, &head, path)?.is_none() {
                             return Err(CoreError::EntryNotFound("A file with this name doesn't exist".to_owned()));
                         }
-                        if path.as_str() == "README.md" {
-                            readme = Some(Vec::new());
-                        }
+                        // A deleted path may be a folder holding tag sources.
+                        tags_change = true;
                         changes.push(TreeChange::Delete { path: path.clone() });
                     }
                 }
@@ -470,7 +469,11 @@ impl Hub {
                 changes.push(rule_change);
             }
             let commit = git.write_commit(&repo_id, &head, changes, &author, &message)?;
-            Ok((commit, prepared, lfs_oids, readme))
+            let tags = match &commit {
+                Some(commit) if tags_change => Some(crate::push::tags_at(git, &repo_id, repo_type, commit)?),
+                _ => None,
+            };
+            Ok((commit, prepared, lfs_oids, tags))
         })
         .await
     }
@@ -509,7 +512,7 @@ impl Hub {
             .await
             .unwrap_or(false);
         if landed {
-            self.meta.apply_commit_intent(intent).await?;
+            self.apply_intent(intent).await?;
         } else {
             self.meta.discard_commit_intent(&intent.id).await?;
         }
@@ -517,12 +520,43 @@ impl Hub {
     }
 }
 
-pub(crate) fn readme_tags(bytes: &[u8]) -> Vec<String> {
-    let text = String::from_utf8_lossy(bytes);
-    match card::parse_card_data(&text) {
-        Ok(Some(card_data)) => card::derive_tags(&card_data),
-        _ => Vec::new(),
+/// Longest prefix of a committed README read to validate its card: the front matter it may
+/// hold is capped at [`cards::MAX_FRONT_MATTER`], and the rest is Markdown.
+const CARD_PREFIX_BYTES: u64 = 2 * 1024 * 1024;
+
+/// Refuses a commit whose `README.md` carries invalid metadata (cards-datasets.md §5), before
+/// anything is stored or a pull request opened. Only the README the commit writes is checked:
+/// a card that an older rule accepted does not block unrelated commits.
+async fn check_written_card(repo: &Repo, operations: &[Operation]) -> CoreResult<()> {
+    let written = operations.iter().rev().find_map(|operation| match operation {
+        Operation::AddInline { path, content } if path.as_str() == "README.md" => Some(content),
+        _ => None,
+    });
+    let Some(content) = written else { return Ok(()) };
+    let engine = base64::engine::general_purpose::STANDARD;
+    let bytes = match content {
+        InlineContent::Utf8Text(text) => text.as_bytes().to_vec(),
+        InlineContent::Base64Text(text) => engine.decode(text.trim()).unwrap_or_default(),
+        InlineContent::Utf8Spool(spool) => read_prefix(spool, CARD_PREFIX_BYTES).await?,
+        // Four base64 characters per three bytes, so the prefix still decodes.
+        InlineContent::Base64Spool(spool) => {
+            let text = read_prefix(spool, CARD_PREFIX_BYTES / 3 * 4).await?;
+            engine.decode(text.trim_ascii()).unwrap_or_default()
+        }
+    };
+    // Undecodable content is reported by `decode_inline`, with the Hub's wording.
+    match cards::validate_card(&String::from_utf8_lossy(&bytes), repo.repo_type).refusal() {
+        Some(reason) => Err(CoreError::InvalidCard(reason)),
+        None => Ok(()),
     }
+}
+
+async fn read_prefix(spool: &crate::ndjson::Spool, limit: u64) -> CoreResult<Vec<u8>> {
+    use tokio::io::AsyncReadExt as _;
+    let file = tokio::fs::File::open(spool.file.path()).await.map_err(crate::ports::StorageError::Io)?;
+    let mut prefix = Vec::new();
+    file.take(limit).read_to_end(&mut prefix).await.map_err(crate::ports::StorageError::Io)?;
+    Ok(prefix)
 }
 
 /// Adds `.gitattributes` rules for LFS files that no rule covers, so git clients see pointers.

@@ -28,6 +28,17 @@ pub struct Job {
     pub attempts: i32,
 }
 
+/// A job queued together with something else (a commit intent's application): it exists exactly
+/// when that change does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewJob {
+    pub kind: String,
+    pub payload: String,
+    /// As for [`Coordination::enqueue_job`].
+    pub dedup_key: Option<String>,
+    pub run_at: i64,
+}
+
 /// Locks and the job queue.
 #[async_trait]
 pub trait Coordination: Send + Sync + std::fmt::Debug {
@@ -61,6 +72,10 @@ pub trait Coordination: Send + Sync + std::fmt::Debug {
     /// `None`; the error text is kept for operators.
     async fn fail_job(&self, job_id: i64, worker: &str, error: &str, retry_at: Option<i64>)
     -> Result<bool, StoreError>;
+    /// Makes the running jobs of a previous incarnation of this node claimable at once
+    /// (workers named `{node}:{pid}`, `node_prefix` = `{node}:`), instead of after their lease.
+    /// Returns how many were released.
+    async fn release_orphaned_jobs(&self, node_prefix: &str) -> Result<u64, StoreError>;
     /// Jobs of a kind still queued or running (for tests and the admin view).
     async fn pending_jobs(&self, kind: &str) -> Result<u64, StoreError>;
 }

@@ -26,6 +26,12 @@ pub enum ErrorCode {
     PreconditionFailed,
     PayloadTooLarge,
     RangeNotSatisfiable,
+    /// The scanning policy refuses what the commit adds.
+    CommitRejected,
+    /// The file is held back by the scanning policy until an administrator releases it.
+    FileQuarantined,
+    /// The `README.md` a write brings has invalid card metadata (cards-datasets.md §5).
+    InvalidCard,
     /// Something other than a repo, revision or file does not exist (an unknown route).
     NotFound,
     /// A Hub operation this server does not offer yet.
@@ -65,6 +71,13 @@ pub enum CoreError {
     NotFound(String),
     #[error("{0}")]
     NotImplemented(String),
+    #[error("{0}")]
+    CommitRejected(String),
+    #[error("{0}")]
+    FileQuarantined(String),
+    /// The message names the field (`Invalid metadata in README.md: "license" must be ...`).
+    #[error("{0}")]
+    InvalidCard(String),
     #[error("requested range not satisfiable")]
     RangeNotSatisfiable { size: u64 },
     #[error(transparent)]
@@ -94,6 +107,9 @@ impl CoreError {
             Self::ParentCommitMismatch => ErrorCode::PreconditionFailed,
             Self::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
             Self::RangeNotSatisfiable { .. } => ErrorCode::RangeNotSatisfiable,
+            Self::CommitRejected(_) => ErrorCode::CommitRejected,
+            Self::FileQuarantined(_) => ErrorCode::FileQuarantined,
+            Self::InvalidCard(_) => ErrorCode::InvalidCard,
             Self::NotFound(_) => ErrorCode::NotFound,
             Self::NotImplemented(_) => ErrorCode::NotImplemented,
             Self::Storage(StorageError::Rejected(_)) => ErrorCode::BadRequest,

@@ -24,6 +24,8 @@ pub struct HubSettings {
     pub xet_token_ttl_seconds: i64,
     /// Whether people may create accounts themselves (`POST /api/signup`).
     pub allow_signup: bool,
+    /// What happens to dangerous and unscannable files where a namespace sets nothing.
+    pub scan_policy: crate::scan::policy::ScanPolicy,
 }
 
 impl Default for HubSettings {
@@ -33,6 +35,7 @@ impl Default for HubSettings {
             signed_url_ttl_seconds: 3600,
             xet_token_ttl_seconds: 3600,
             allow_signup: true,
+            scan_policy: crate::scan::policy::ScanPolicy::default(),
         }
     }
 }
@@ -50,6 +53,9 @@ pub struct Hub {
     /// keeps them correct across processes.
     repo_locks: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
     pub(crate) commit_views: Arc<CommitCache>,
+    pub(crate) virus_scanner: Option<Arc<dyn crate::scan::VirusScanner>>,
+    /// Wakes this node's job worker when work was queued here (a commit to scan).
+    pub(crate) jobs_queued: Arc<tokio::sync::Notify>,
 }
 
 /// Files held by the commit cache across all entries (about 200 bytes each).
@@ -73,7 +79,16 @@ impl Hub {
             download_rules: Arc::new(DownloadRules::default()),
             repo_locks: Arc::default(),
             commit_views: Arc::new(CommitCache::new(COMMIT_CACHE_FILES)),
+            virus_scanner: None,
+            jobs_queued: Arc::default(),
         }
+    }
+
+    /// Scans every file of every commit with this antivirus too.
+    #[must_use]
+    pub fn with_virus_scanner(mut self, scanner: Arc<dyn crate::scan::VirusScanner>) -> Self {
+        self.virus_scanner = Some(scanner);
+        self
     }
 
     #[must_use]

@@ -11,11 +11,17 @@ use crate::hub::Hub;
 /// Finishes or drops commit intents left by a writer that died (on any node).
 pub const RECOVER_COMMIT_INTENTS: &str = "recover-commit-intents";
 
-const KINDS: &[&str] = &[RECOVER_COMMIT_INTENTS];
+const KINDS: &[&str] = &[RECOVER_COMMIT_INTENTS, crate::scan::SCAN_COMMIT];
 /// Longer than any job takes; a job whose worker died is retried after it.
 const LEASE_SECONDS: i64 = 300;
-const RETRY_SECONDS: i64 = 60;
-const MAX_ATTEMPTS: i32 = 5;
+/// The first retry waits this long, each next one twice as long (30 s, 1, 2, 4, 8 min, ...).
+const RETRY_SECONDS: i64 = 30;
+const MAX_ATTEMPTS: i32 = 8;
+
+/// When a job that failed its `attempts`-th time runs again, if it does.
+fn retry_at(attempts: i32, now: i64) -> Option<i64> {
+    (attempts < MAX_ATTEMPTS).then(|| now + RETRY_SECONDS * (1_i64 << (attempts.clamp(1, 16) - 1)))
+}
 
 impl Hub {
     /// Queues the periodic jobs (a no-op for those already queued by any node).
@@ -34,7 +40,7 @@ impl Hub {
                 }
                 Err(error) => {
                     tracing::warn!(job.id = job.id, job.kind = %job.kind, error = %error, "job failed");
-                    let retry = (job.attempts < MAX_ATTEMPTS).then(|| stoa_types::time::now_unix() + RETRY_SECONDS);
+                    let retry = retry_at(job.attempts, stoa_types::time::now_unix());
                     self.meta.fail_job(job.id, worker, &error.to_string(), retry).await?;
                 }
             }
@@ -52,6 +58,7 @@ impl Hub {
                 }
                 Ok(())
             }
+            crate::scan::SCAN_COMMIT => self.run_scan_job(&job.payload).await,
             other => Err(crate::CoreError::Internal(format!("unknown job kind '{other}'"))),
         }
     }
@@ -74,8 +81,22 @@ impl Hub {
             }
             tokio::select! {
                 () = tokio::time::sleep(every) => {}
+                () = self.jobs_queued.notified() => {}
                 _ = shutdown.changed() => return,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_back_off_then_stop() {
+        assert_eq!(retry_at(1, 0), Some(30));
+        assert_eq!(retry_at(2, 0), Some(60));
+        assert_eq!(retry_at(5, 0), Some(480));
+        assert_eq!(retry_at(MAX_ATTEMPTS, 0), None);
     }
 }

@@ -105,7 +105,12 @@ impl Hub {
                 LfsOperation::Download => {
                     let linked = self.meta.repo_has_lfs_object(&repo.id, &oid).await?
                         || self.meta.repo_xet_file(&repo.id, oid.as_str()).await?.is_some();
+                    let held = self.meta.quarantined(&repo.id, &format!("lfs:{oid}")).await?;
                     match stored {
+                        Some(_) if linked && held.is_some() => BatchAction::Error {
+                            code: 403,
+                            message: held.map(|hold| format!("quarantined: {}", hold.reason)).unwrap_or_default(),
+                        },
                         Some(stored) if linked => BatchAction::Download.with_size_check(stored, size),
                         _ => BatchAction::Error { code: 404, message: "Object does not exist".to_owned() },
                     }

@@ -3,7 +3,7 @@
 //! store, a git store and a large-object store. No HTTP and no SQL live here.
 
 pub mod access;
-pub mod card;
+pub mod cards;
 pub mod collab;
 pub mod commit;
 pub mod commit_cache;
@@ -18,6 +18,7 @@ pub mod identity;
 pub mod jobs;
 pub mod lfs;
 pub mod lfs_batch;
+pub mod lineage;
 pub mod markdown;
 pub mod ndjson;
 pub mod ports;
@@ -25,9 +26,12 @@ pub mod push;
 mod ref_update;
 pub mod refs;
 pub mod repos;
+pub mod scan;
 pub mod signing;
 pub mod tokens;
 pub mod xet;
 
+/// The module's former name, kept so callers written against it still build.
+pub use cards as card;
 pub use error::{CoreError, ErrorCode};
 pub use hub::{Hub, HubSettings};

@@ -236,6 +236,7 @@ pub trait MetaStore:
     + crate::identity::store::IdentityStore
     + crate::identity::store::GatingStore
     + crate::identity::store::AuditStore
+    + crate::scan::store::ScanStore
     + Send
     + Sync
     + Debug
@@ -252,13 +253,20 @@ pub trait MetaStore:
     async fn create_repo(&self, repo: &NewRepo) -> Result<(), StoreError>;
     /// Case-insensitive lookup by `ns/name`.
     async fn repo_by_name(&self, repo_type: RepoType, key: &str) -> Result<Option<Repo>, StoreError>;
+    /// A repo by its internal id (background jobs carry ids: names change).
+    async fn repo_by_id(&self, repo_id: &str) -> Result<Option<Repo>, StoreError>;
     async fn delete_repo(&self, repo_id: &str) -> Result<(), StoreError>;
     async fn list_repos(&self, query: &RepoQuery) -> Result<Vec<Repo>, StoreError>;
 
     /// Writes the intent before the git ref moves.
     async fn record_commit_intent(&self, intent: &CommitIntent) -> Result<(), StoreError>;
     /// Applies the intent (LFS references, last-modified, tags) and removes it, atomically.
-    async fn apply_commit_intent(&self, intent: &CommitIntent) -> Result<(), StoreError>;
+    /// Applies an intent whose ref moved, and queues `jobs`, in one transaction.
+    async fn apply_commit_intent(
+        &self,
+        intent: &CommitIntent,
+        jobs: &[crate::coordination::NewJob],
+    ) -> Result<(), StoreError>;
     /// Removes an intent whose ref never moved.
     async fn discard_commit_intent(&self, intent_id: &str) -> Result<(), StoreError>;
     async fn pending_commit_intents(&self) -> Result<Vec<CommitIntent>, StoreError>;

@@ -7,13 +7,15 @@
 use std::path::PathBuf;
 
 use serde_json::json;
+use stoa_types::{RepoPath, RepoType};
 
 use crate::access::Principal;
+use crate::cards::{self, TagSources};
 use crate::collab::discussions::activity;
 use crate::error::{CoreError, CoreResult};
 use crate::hub::Hub;
 use crate::lfs::{LfsPointer, MAX_POINTER_SIZE};
-use crate::ports::{CommitIntent, GitError, ObjectId, Repo, User};
+use crate::ports::{CommitIntent, EntryKind, GitError, GitStore, ObjectId, Repo, User};
 use crate::tokens::new_object_id;
 
 /// One ref update asked for by the client; `None` means "absent" (create or delete).
@@ -34,6 +36,9 @@ pub struct PushReport {
 }
 
 const DEFAULT_BRANCH: &str = "refs/heads/main";
+/// Largest README or `config.json` read to derive tags (cards are small; longer ones are
+/// Markdown, whose arXiv links this cap may miss).
+const MAX_TAG_SOURCE_BYTES: u64 = 4 * 1024 * 1024;
 
 fn pushable(name: &str) -> bool {
     let pr = name.strip_prefix("refs/pr/").is_some_and(|number| number.parse::<u32>().is_ok());
@@ -112,7 +117,8 @@ impl Hub {
         };
         let limit = self.settings.max_git_blob_bytes;
         let repo_id = repo.id.clone();
-        let blobs = self.blocking(move |git| Ok(git.new_blobs(&repo_id, &new, MAX_POINTER_SIZE)?)).await;
+        let tip_commit = new.clone();
+        let blobs = self.blocking(move |git| Ok(git.new_blobs(&repo_id, &tip_commit, MAX_POINTER_SIZE)?)).await;
         let blobs = match blobs {
             Ok(blobs) => blobs,
             Err(CoreError::Git(GitError::Backend(error))) => return Ok(Err(format!("missing objects: {error}"))),
@@ -124,6 +130,16 @@ impl Hub {
                  Please use https://git-lfs.github.com/ to store large files.",
                 large.path, large.size
             )));
+        }
+        if blobs.iter().any(|blob| blob.path == "README.md")
+            && let Some(reason) = self.pushed_card_refusal(repo, command.old.as_ref(), &new).await?
+        {
+            return Ok(Err(reason));
+        }
+        // Before any ref moves, so that an atomic push is refused as a whole.
+        match self.enforce_reject_policy(&repo.id, new.as_str()).await {
+            Err(CoreError::CommitRejected(reason)) => return Ok(Err(reason)),
+            other => other?,
         }
         let mut tip = CheckedTip { lfs_oids: Vec::new(), xet_files: Vec::new() };
         for pointer in blobs.iter().filter_map(|blob| blob.content.as_deref().and_then(LfsPointer::parse)) {
@@ -210,8 +226,13 @@ impl Hub {
             }
             _ => None,
         };
-        let moved =
-            self.swap_ref(&repo.id, &command.name, command.old.clone(), command.new.clone(), intent.as_ref()).await?;
+        let moved = match self
+            .swap_ref(&repo.id, &command.name, command.old.clone(), command.new.clone(), intent.as_ref())
+            .await
+        {
+            Err(CoreError::CommitRejected(reason)) => return Ok(Some(reason)),
+            other => other?,
+        };
         if !moved {
             return Ok(Some("stale info: the ref moved meanwhile (fetch first)".to_owned()));
         }
@@ -231,17 +252,72 @@ impl Hub {
         self.blocking(move |git| Ok(git.list_refs(&repo_id)?)).await
     }
 
-    /// Tags of the README card at `commit` (an empty list without a README).
+    /// The repo's derived tags at `commit` (card, README links and files; see [`tags_at`]).
     pub(crate) async fn readme_tags_at(&self, repo: &Repo, commit: &ObjectId) -> CoreResult<Option<Vec<String>>> {
-        let (repo_id, commit) = (repo.id.clone(), commit.clone());
-        self.blocking(move |git| {
-            let readme = stoa_types::RepoPath::parse("README.md").expect("a valid path");
-            let Some(entry) = git.entry(&repo_id, &commit, &readme)? else { return Ok(Some(Vec::new())) };
-            let bytes = git.read_blob(&repo_id, &entry.oid)?;
-            Ok(Some(crate::commit::readme_tags(&bytes)))
-        })
-        .await
+        let (repo_id, repo_type, commit) = (repo.id.clone(), repo.repo_type, commit.clone());
+        self.blocking(move |git| Ok(Some(tags_at(git, &repo_id, repo_type, &commit)?))).await
     }
+
+    /// Why the `README.md` at `new` may not be pushed (HF's pre-receive wording), if it may not.
+    /// Only a card the push changes is checked (against the ref's old tip, or `main` for a new
+    /// ref), so pushes to a repo whose older card broke a newer rule still go through.
+    async fn pushed_card_refusal(
+        &self,
+        repo: &Repo,
+        old: Option<&ObjectId>,
+        new: &ObjectId,
+    ) -> CoreResult<Option<String>> {
+        let (repo_id, old, new) = (repo.id.clone(), old.cloned(), new.clone());
+        let readme = self
+            .blocking(move |git| {
+                let path = RepoPath::parse("README.md").expect("a valid path");
+                let Some(entry) = git.entry(&repo_id, &new, &path)? else { return Ok(None) };
+                // A baseline that cannot be read counts as a change: the card is then checked.
+                let baseline = match old {
+                    Some(old) => Some(old),
+                    None => git.ref_target(&repo_id, DEFAULT_BRANCH).ok().flatten(),
+                };
+                let unchanged = baseline
+                    .and_then(|baseline| git.entry(&repo_id, &baseline, &path).ok().flatten())
+                    .is_some_and(|before| before.oid == entry.oid);
+                if unchanged {
+                    return Ok(None);
+                }
+                Ok(Some(git.read_blob(&repo_id, &entry.oid)?))
+            })
+            .await?;
+        let Some(bytes) = readme else { return Ok(None) };
+        let refusal = cards::validate_card(&String::from_utf8_lossy(&bytes), repo.repo_type).refusal();
+        Ok(refusal.map(|reason| format!("Sorry, your push was rejected during YAML metadata verification: {reason}")))
+    }
+}
+
+/// The derived tags of a repo at `commit`: its card, the arXiv links of its README, its file
+/// list and (models) its root `config.json`. Blocking: runs on the git thread pool.
+pub(crate) fn tags_at(
+    git: &dyn GitStore,
+    repo_id: &str,
+    repo_type: RepoType,
+    commit: &ObjectId,
+) -> CoreResult<Vec<String>> {
+    let entries = git.list_tree(repo_id, commit, None, true)?.unwrap_or_default();
+    let files: Vec<&str> =
+        entries.iter().filter(|entry| entry.kind == EntryKind::File).map(|entry| entry.path.as_str()).collect();
+    let read = |name: &str| -> CoreResult<Option<String>> {
+        let entry = entries.iter().find(|entry| entry.kind == EntryKind::File && entry.path == name);
+        let Some(entry) = entry.filter(|entry| entry.size <= MAX_TAG_SOURCE_BYTES) else { return Ok(None) };
+        Ok(Some(String::from_utf8_lossy(&git.read_blob(repo_id, &entry.oid)?).into_owned()))
+    };
+    let readme = read("README.md")?.unwrap_or_default();
+    let config_json = if repo_type == RepoType::Model { read("config.json")? } else { None };
+    let card = cards::parse_card_data(&readme).ok().flatten();
+    Ok(cards::repo_tags(&TagSources {
+        repo_type,
+        card: card.as_ref(),
+        readme: &readme,
+        files: &files,
+        config_json: config_json.as_deref(),
+    }))
 }
 
 fn reject_all(commands: &[RefCommand], reason: &str) -> Vec<(String, Option<String>)> {

@@ -37,12 +37,19 @@ pub(crate) fn intent_for_existing_objects(
 }
 
 impl Hub {
-    async fn apply_intent(&self, intent: &CommitIntent) -> CoreResult<()> {
+    /// Applies an intent whose ref moved (live or recovered): its metadata, and the scan of its
+    /// commit queued in the same transaction, so no commit that landed goes unscanned.
+    pub(crate) async fn apply_intent(&self, intent: &CommitIntent) -> CoreResult<()> {
+        let jobs = [crate::scan::scan_commit_job(&intent.repo_id, &intent.new_commit)];
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match self.meta.apply_commit_intent(intent).await {
+            match self.meta.apply_commit_intent(intent, &jobs).await {
                 Err(StoreError::AlreadyExists) if attempt < APPLY_ATTEMPTS => {}
+                Ok(()) => {
+                    self.jobs_queued.notify_one();
+                    return Ok(());
+                }
                 other => return Ok(other?),
             }
         }
@@ -60,6 +67,7 @@ impl Hub {
         intent: Option<&CommitIntent>,
     ) -> CoreResult<bool> {
         if let Some(intent) = intent {
+            self.enforce_reject_policy(repo_id, &intent.new_commit).await?;
             self.meta.record_commit_intent(intent).await?;
         }
         let (repo_id, name) = (repo_id.to_owned(), name.to_owned());

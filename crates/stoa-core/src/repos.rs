@@ -5,7 +5,7 @@ use stoa_types::{RepoId, RepoPath, RepoType};
 use std::sync::Arc;
 
 use crate::access::Principal;
-use crate::card;
+use crate::cards;
 use crate::commit_cache::CommitView;
 use crate::error::{CoreError, CoreResult};
 use crate::files::all_files;
@@ -178,7 +178,7 @@ impl Hub {
             .await?;
         let card_data = readme
             .and_then(|bytes| String::from_utf8(bytes).ok())
-            .and_then(|text| card::parse_card_data(&text).ok().flatten());
+            .and_then(|text| cards::parse_card_data(&text).ok().flatten());
         let view = Arc::new(CommitView { info, card_data, files });
         self.commit_views.insert(&repo.id, commit, Arc::clone(&view));
         Ok(view)

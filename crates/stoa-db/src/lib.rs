@@ -14,6 +14,7 @@ mod pg_repos;
 mod pg_store;
 pub(crate) mod pg_users;
 mod pg_xet;
+mod scan_sql;
 mod sqlite_intents;
 mod sqlite_jobs;
 mod sqlite_repos;
@@ -133,6 +134,10 @@ macro_rules! forward_meta_store {
                 self.find_repo(repo_type, key).await
             }
 
+            async fn repo_by_id(&self, repo_id: &str) -> Result<Option<Repo>, StoreError> {
+                self.find_repo_by_id(repo_id).await
+            }
+
             async fn delete_repo(&self, repo_id: &str) -> Result<(), StoreError> {
                 self.remove_repo(repo_id).await
             }
@@ -145,8 +150,12 @@ macro_rules! forward_meta_store {
                 self.insert_intent(intent).await
             }
 
-            async fn apply_commit_intent(&self, intent: &CommitIntent) -> Result<(), StoreError> {
-                self.apply_intent(intent).await
+            async fn apply_commit_intent(
+                &self,
+                intent: &CommitIntent,
+                jobs: &[stoa_core::coordination::NewJob],
+            ) -> Result<(), StoreError> {
+                self.apply_intent(intent, jobs).await
             }
 
             async fn discard_commit_intent(&self, intent_id: &str) -> Result<(), StoreError> {

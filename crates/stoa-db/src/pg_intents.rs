@@ -88,7 +88,11 @@ impl PgStore {
     }
 
     /// One transaction: link the LFS objects, bump last-modified, replace tags, drop the intent.
-    pub(crate) async fn apply_intent(&self, intent: &CommitIntent) -> Result<(), StoreError> {
+    pub(crate) async fn apply_intent(
+        &self,
+        intent: &CommitIntent,
+        jobs: &[stoa_core::coordination::NewJob],
+    ) -> Result<(), StoreError> {
         let mut transaction = self.pool().begin().await.map_err(backend)?;
         if !intent.xet_files.is_empty() {
             // The Xet files it maps must not be swept between their check and this commit.
@@ -155,6 +159,19 @@ impl PgStore {
         if let Some(pr_event) = &intent.pr_event {
             crate::discussions_sql::postgres::insert_pull_request_event(&mut transaction, &intent.repo_id, pr_event)
                 .await?;
+        }
+        for job in jobs {
+            sqlx::query(
+                "INSERT INTO jobs (kind, payload, dedup_key, run_at, created_at) VALUES ($1, $2, $3, $4, $4) \
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(&job.kind)
+            .bind(&job.payload)
+            .bind(&job.dedup_key)
+            .bind(job.run_at)
+            .execute(&mut *transaction)
+            .await
+            .map_err(backend)?;
         }
         sqlx::query("DELETE FROM commit_intents WHERE id = $1")
             .bind(&intent.id)

@@ -157,6 +157,18 @@ impl Coordination for PgStore {
         Ok(updated.rows_affected() == 1)
     }
 
+    async fn release_orphaned_jobs(&self, node_prefix: &str) -> Result<u64, StoreError> {
+        let released = sqlx::query(
+            "UPDATE jobs SET state = 'queued', worker = NULL, lease_until = NULL \
+             WHERE state = 'running' AND starts_with(worker, $1)",
+        )
+        .bind(node_prefix)
+        .execute(self.pool())
+        .await
+        .map_err(backend)?;
+        Ok(released.rows_affected())
+    }
+
     async fn pending_jobs(&self, kind: &str) -> Result<u64, StoreError> {
         let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE kind = $1 AND state <> 'failed'")
             .bind(kind)

@@ -71,6 +71,14 @@ impl PgStore {
         row.as_ref().map(repo_from_row).transpose()
     }
 
+    pub(crate) async fn find_repo_by_id(&self, repo_id: &str) -> Result<Option<Repo>, StoreError> {
+        let mut builder = QueryBuilder::new("");
+        push_select(&mut builder);
+        builder.push(" WHERE r.id = ").push_bind(repo_id);
+        let row = builder.build().fetch_optional(self.pool()).await.map_err(backend)?;
+        row.as_ref().map(repo_from_row).transpose()
+    }
+
     pub(crate) async fn remove_repo(&self, repo_id: &str) -> Result<(), StoreError> {
         let mut transaction = self.pool().begin().await.map_err(backend)?;
         // The repo row first, as an applying intent takes it: the reverse order could deadlock.

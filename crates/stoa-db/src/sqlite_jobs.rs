@@ -140,6 +140,16 @@ impl Coordination for SqliteStore {
         Ok(updated.rows_affected() == 1)
     }
 
+    async fn release_orphaned_jobs(&self, _node_prefix: &str) -> Result<u64, StoreError> {
+        // One process owns a SQLite file: whatever is running belongs to a process that is gone.
+        let released =
+            sqlx::query("UPDATE jobs SET state = 'queued', worker = NULL, lease_until = NULL WHERE state = 'running'")
+                .execute(self.pool())
+                .await
+                .map_err(backend)?;
+        Ok(released.rows_affected())
+    }
+
     async fn pending_jobs(&self, kind: &str) -> Result<u64, StoreError> {
         let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE kind = ? AND state <> 'failed'")
             .bind(kind)

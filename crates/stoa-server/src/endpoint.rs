@@ -48,6 +48,10 @@ pub(crate) enum Endpoint {
     Duplicate { repo: RepoRef },
     /// `GET /api/{T}/{id}/activity` (Stoa's activity log).
     Activity { repo: RepoRef },
+    /// Stoa's full scan report of a revision (`GET /api/{T}/{id}/scan/{rev}`).
+    ScanReport { repo: RepoRef, revision: String },
+    /// The model tree around a model (`GET /api/models/{id}/lineage`).
+    Lineage { repo: RepoRef },
     /// `/api/{T}/{id}/user-access-request/...`: the segments after it, decoded.
     UserAccessRequest { repo: RepoRef, rest: Vec<String> },
     /// `GET /api/{T}/{id}/auth-check[/write]`.
@@ -96,6 +100,8 @@ const API_OPERATIONS: &[&str] = &[
     "compare",
     "user-access-request",
     "auth-check",
+    "scan",
+    "lineage",
 ];
 
 /// Repo operations of the Hub API that come with later issues; recognised so that a missing repo
@@ -150,6 +156,7 @@ fn parse_api(repo_type: RepoType, segments: &[&str]) -> Option<Endpoint> {
         "likers" => Some(Endpoint::Likers { repo: repo.clone() }),
         "duplicate" => Some(Endpoint::Duplicate { repo: repo.clone() }),
         "activity" => Some(Endpoint::Activity { repo: repo.clone() }),
+        "lineage" => Some(Endpoint::Lineage { repo: repo.clone() }),
         "discussions" => {
             return Some(Endpoint::Discussions { repo, rest: args.iter().map(|segment| decode(segment)).collect() });
         }
@@ -191,6 +198,7 @@ fn parse_api(repo_type: RepoType, segments: &[&str]) -> Option<Endpoint> {
         "tag" => Endpoint::Tag { repo, segment: whole_revision() },
         "super-squash" => Endpoint::SuperSquash { repo, branch: whole_revision() },
         "compare" => Endpoint::Compare { repo, spec: whole_revision() },
+        "scan" => Endpoint::ScanReport { repo, revision: whole_revision() },
         "xet-read-token" => Endpoint::XetToken { repo, write: false, revision: whole_revision() },
         "xet-write-token" => Endpoint::XetToken { repo, write: true, revision: whole_revision() },
         _ => return None,
@@ -273,6 +281,8 @@ impl Endpoint {
             | Self::Likers { repo }
             | Self::Duplicate { repo }
             | Self::Activity { repo }
+            | Self::ScanReport { repo, .. }
+            | Self::Lineage { repo }
             | Self::Compare { repo, .. }
             | Self::UserAccessRequest { repo, .. }
             | Self::AuthCheck { repo, .. }

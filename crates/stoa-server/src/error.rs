@@ -72,7 +72,9 @@ fn status_of(error: &CoreError, anonymous: bool) -> StatusCode {
         ErrorCode::InvalidCredentials | ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
         ErrorCode::Forbidden => StatusCode::FORBIDDEN,
         ErrorCode::Conflict => StatusCode::CONFLICT,
-        ErrorCode::BadRequest => StatusCode::BAD_REQUEST,
+        ErrorCode::BadRequest | ErrorCode::CommitRejected => StatusCode::BAD_REQUEST,
+        ErrorCode::FileQuarantined => StatusCode::FORBIDDEN,
+        ErrorCode::InvalidCard => StatusCode::BAD_REQUEST,
         ErrorCode::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
         ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         ErrorCode::RangeNotSatisfiable => StatusCode::RANGE_NOT_SATISFIABLE,
@@ -96,6 +98,9 @@ fn code_name(code: ErrorCode) -> &'static str {
         ErrorCode::Forbidden => "Forbidden",
         ErrorCode::Conflict => "Conflict",
         ErrorCode::BadRequest => "BadRequest",
+        ErrorCode::CommitRejected => "CommitRejected",
+        ErrorCode::FileQuarantined => "FileQuarantined",
+        ErrorCode::InvalidCard => "InvalidCard",
         ErrorCode::PreconditionFailed => "PreconditionFailed",
         ErrorCode::PayloadTooLarge => "PayloadTooLarge",
         ErrorCode::RangeNotSatisfiable => "RangeNotSatisfiable",
@@ -152,6 +157,14 @@ mod tests {
         assert_eq!(status_of(&CoreError::RepoNotFound, true), StatusCode::UNAUTHORIZED);
         assert_eq!(status_of(&CoreError::RepoNotFound, false), StatusCode::NOT_FOUND);
         assert_eq!(status_of(&CoreError::ParentCommitMismatch, false), StatusCode::PRECONDITION_FAILED);
+    }
+
+    #[test]
+    fn invalid_cards_are_bad_requests() {
+        let error =
+            CoreError::InvalidCard("Invalid metadata in README.md: \"license\" must be one of [mit]".to_owned());
+        assert_eq!(status_of(&error, false), StatusCode::BAD_REQUEST);
+        assert_eq!(code_name(error.code()), "InvalidCard");
     }
 
     #[test]

@@ -6,6 +6,7 @@ mod api;
 mod auth;
 mod body;
 mod cas;
+pub mod clamd;
 mod endpoint;
 mod error;
 mod git_http;

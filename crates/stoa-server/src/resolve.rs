@@ -146,6 +146,7 @@ pub(crate) async fn resolve(
     let Some(entry) = hub.file_at(&repo, &resolved.commit, path).await.map_err(fail)? else {
         return Err(fail(CoreError::entry_not_found()).with_header("x-repo-commit", &commit));
     };
+    hub.check_not_quarantined(&repo, &entry).await.map_err(fail)?;
 
     let mut response_headers = HeaderMap::new();
     response_headers.insert("x-repo-commit", header_value(&commit));

@@ -133,6 +133,9 @@ pub struct TreeEntry {
     /// Set for files stored through Xet: clients with a tree cache download them without a HEAD.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub xet_hash: Option<String>,
+    /// With `expand`: the scan verdict, shaped as the Hub's (`status`, `avScan`, `pickleImportScan`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub security_file_status: Option<serde_json::Value>,
 }
 
 /// `POST .../preupload/{rev}`.

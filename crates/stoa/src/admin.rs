@@ -14,8 +14,8 @@ use stoa_git::GixStore;
 
 use crate::backends::{Blobs, Meta};
 use crate::cli::{
-    AdminCommand, AuditCommand, AuditExportArgs, DataArgs, OrgCommand, OrgCreateArgs, TokenCommand, TokenCreateArgs,
-    TokenListArgs, TokenRevokeArgs, UserCommand, UserCreateArgs, XetCommand, XetGcArgs,
+    AdminCommand, AuditCommand, AuditExportArgs, DataArgs, OrgCommand, OrgCreateArgs, ScanCommand, TokenCommand,
+    TokenCreateArgs, TokenListArgs, TokenRevokeArgs, UserCommand, UserCreateArgs, XetCommand, XetGcArgs,
 };
 use crate::config::{FileConfig, data_dir};
 
@@ -27,7 +27,7 @@ async fn open_store(data: &DataArgs) -> anyhow::Result<Meta> {
 }
 
 /// The domain over the data dir, for commands that go through its rules (validation, audit).
-async fn open_hub(data: &DataArgs) -> anyhow::Result<(Hub, Meta)> {
+pub(crate) async fn open_hub(data: &DataArgs) -> anyhow::Result<(Hub, Meta)> {
     let file = FileConfig::load(data.config.as_deref())?;
     let dir = data_dir(data.data_dir.as_deref(), &file);
     let store = open_store(data).await?;
@@ -48,6 +48,8 @@ pub(crate) async fn run(command: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::Org(OrgCommand::Create(args)) => create_org(args).await,
         AdminCommand::Audit(AuditCommand::Export(args)) => export_audit(args).await,
         AdminCommand::Xet(XetCommand::Gc(args)) => xet_gc(args).await,
+        AdminCommand::Org(OrgCommand::ScanPolicy(args)) => crate::admin_scan::set_scan_policy(args).await,
+        AdminCommand::Scan(ScanCommand::Release(args)) => crate::admin_scan::release(args).await,
     }
 }
 

@@ -60,6 +60,39 @@ pub(crate) enum AdminCommand {
     /// Maintain Xet storage.
     #[command(subcommand)]
     Xet(XetCommand),
+    /// Act on scan results (quarantined files).
+    #[command(subcommand)]
+    Scan(ScanCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ScanCommand {
+    /// Let a quarantined file be downloaded again.
+    Release(ScanReleaseArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ScanReleaseArgs {
+    /// The repo, as TYPE/OWNER/NAME (TYPE: model, dataset or space).
+    pub(crate) repo: String,
+    /// The file's path in the repo.
+    pub(crate) path: String,
+    #[command(flatten)]
+    pub(crate) data: DataArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ScanPolicyArgs {
+    /// The organization (or user) the policy applies to.
+    pub(crate) name: String,
+    /// For dangerous or infected files: warn, quarantine or reject.
+    #[arg(long, default_value = "warn")]
+    pub(crate) dangerous: String,
+    /// For pickle-bearing files that cannot be scanned: warn, quarantine or reject.
+    #[arg(long, default_value = "warn")]
+    pub(crate) unscannable: String,
+    #[command(flatten)]
+    pub(crate) data: DataArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -147,6 +180,8 @@ pub(crate) struct AuditExportArgs {
 pub(crate) enum OrgCommand {
     /// Create an organization.
     Create(OrgCreateArgs),
+    /// Set what scanning does with the namespace's dangerous and unscannable files.
+    ScanPolicy(ScanPolicyArgs),
 }
 
 #[derive(Debug, Args)]

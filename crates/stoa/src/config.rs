@@ -28,6 +28,22 @@ pub(crate) struct FileConfig {
     pub(crate) database_url_file: Option<PathBuf>,
     /// S3-compatible object storage instead of the data dir, for LFS objects and xorbs.
     pub(crate) s3: Option<S3Config>,
+    /// What scanning does with dangerous files, and where the antivirus is (`[scanning]`).
+    pub(crate) scanning: Option<ScanningConfig>,
+}
+
+/// The `[scanning]` section.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ScanningConfig {
+    /// `warn` (default), `quarantine` or `reject`, for dangerous or infected files.
+    pub(crate) dangerous: Option<String>,
+    /// The same, for pickle-bearing files that cannot be scanned.
+    pub(crate) unscannable: Option<String>,
+    /// clamd's socket: `unix:/run/clamav/clamd.ctl` or `tcp:127.0.0.1:3310`; no antivirus when unset.
+    pub(crate) clamd: Option<String>,
+    /// Files above this many bytes are not sent to clamd (its StreamMaxLength, default 25 MiB).
+    pub(crate) clamd_max_bytes: Option<u64>,
 }
 
 /// The `[rate_limit]` section: requests per five-minute window, per token (signed in) or per

@@ -1,6 +1,7 @@
 //! The `stoa` binary: parses the command line and hands over to a role. Kept thin on purpose.
 
 mod admin;
+mod admin_scan;
 mod backends;
 mod cli;
 mod config;

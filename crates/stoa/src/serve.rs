@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use stoa_core::scan::policy::{Action, ScanPolicy};
 use stoa_core::signing::UrlSigner;
 use stoa_core::{Hub, HubSettings};
 use stoa_git::GixStore;
@@ -64,6 +65,39 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
+/// The antivirus, when `[scanning] clamd` or `STOA_CLAMD` names clamd's socket. A clamd that
+/// does not answer is logged, not fatal: scans then record that the antivirus was unavailable.
+async fn virus_scanner(file: &FileConfig) -> anyhow::Result<Option<Arc<dyn stoa_core::scan::VirusScanner>>> {
+    let section = file.scanning.clone().unwrap_or_default();
+    let Some(address) = std::env::var("STOA_CLAMD").ok().or(section.clamd) else {
+        return Ok(None);
+    };
+    let max_bytes = section.clamd_max_bytes.unwrap_or(stoa_server::clamd::DEFAULT_CLAMD_MAX_BYTES);
+    let scanner = stoa_server::clamd::ClamdScanner::new(&address, max_bytes)
+        .map_err(|error| anyhow::anyhow!("clamd: {error}"))?;
+    match scanner.check().await {
+        Ok(()) => tracing::info!(clamd = %address, "antivirus scanning with clamd"),
+        Err(error) => tracing::warn!(clamd = %address, error = %error, "clamd does not answer"),
+    }
+    Ok(Some(Arc::new(scanner)))
+}
+
+/// `[scanning]` `dangerous` / `unscannable`, or `STOA_SCAN_DANGEROUS` / `STOA_SCAN_UNSCANNABLE`.
+fn scan_policy(file: &FileConfig) -> anyhow::Result<ScanPolicy> {
+    let section = file.scanning.clone().unwrap_or_default();
+    let action = |env: &str, configured: Option<String>| -> anyhow::Result<Action> {
+        match std::env::var(env).ok().or(configured) {
+            None => Ok(Action::Warn),
+            Some(text) => Action::parse(&text)
+                .ok_or_else(|| anyhow::anyhow!("{env}: expected warn, quarantine or reject, got {text:?}")),
+        }
+    };
+    Ok(ScanPolicy {
+        dangerous: action("STOA_SCAN_DANGEROUS", section.dangerous)?,
+        unscannable: action("STOA_SCAN_UNSCANNABLE", section.unscannable)?,
+    })
+}
+
 /// `[rate_limit]` and `STOA_RATE_LIMIT_*` (0 switches one limit off; `STOA_RATE_LIMIT=off`
 /// all of them).
 fn rate_limits(file: &FileConfig) -> anyhow::Result<Option<RateLimitSettings>> {
@@ -110,6 +144,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
             .or(file.xet_token_ttl_seconds)
             .unwrap_or(defaults.xet_token_ttl_seconds),
         allow_signup: env_flag("STOA_ALLOW_SIGNUP")?.or(file.allow_signup).unwrap_or(defaults.allow_signup),
+        scan_policy: scan_policy(&file)?,
     };
     let lfs_defaults = LfsSettings::default();
     let lfs = LfsSettings {
@@ -128,7 +163,10 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let blobs = Blobs::open(&dir, &file, true)?;
     let lfs = LfsSettings { direct_uploads: blobs.direct_uploads, ..lfs };
     let signer = UrlSigner::new(signing_key(&dir)?);
-    let hub = Hub::new(meta.shared(), Arc::new(git), blobs.store, signer, settings);
+    let mut hub = Hub::new(meta.shared(), Arc::new(git), blobs.store, signer, settings);
+    if let Some(scanner) = virus_scanner(&file).await? {
+        hub = hub.with_virus_scanner(scanner);
+    }
     let recovered = hub.recover_commit_intents().await?;
     if recovered > 0 {
         tracing::info!(commits = recovered, "finished commits interrupted by a previous shutdown");
@@ -138,7 +176,12 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let local_addr = listener.local_addr()?;
     tracing::info!(listen = %local_addr, public_url = %public_url, data_dir = %dir.display(), "stoa is serving");
     let (stop_jobs, jobs_stopped) = tokio::sync::watch::channel(false);
-    let worker = format!("{}:{local_addr}:{}", hostname(), std::process::id());
+    let node = format!("{}:{local_addr}:", hostname());
+    let orphaned = hub.meta().release_orphaned_jobs(&node).await?;
+    if orphaned > 0 {
+        tracing::info!(jobs = orphaned, "jobs left running by a previous start are queued again");
+    }
+    let worker = format!("{node}{}", std::process::id());
     let jobs_hub = hub.clone();
     let jobs = tokio::spawn(async move {
         jobs_hub.run_background_jobs(worker, Duration::from_secs(JOBS_EVERY_SECONDS), jobs_stopped).await;

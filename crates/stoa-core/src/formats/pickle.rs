@@ -3,12 +3,28 @@
 //! each imported global and whether it is called, goes on after `STOP` (stacked pickles), and
 //! bounds everything by the input. Imports are classed safe, suspicious or dangerous; anything
 //! it cannot follow makes the file unscannable, never safe.
+//!
+//! Small values (strings, ints, tuples, dicts and the objects built from globals) are kept so
+//! that joblib's layout can be followed: joblib writes each array's raw bytes right after the
+//! BUILD of its `NumpyArrayWrapper`, sized by the wrapper's shape and dtype (§1.7).
+
+mod classify;
+mod joblib;
+mod machine;
+mod text;
 
 use std::collections::HashMap;
+use std::rc::Rc;
+
+pub use classify::classify;
 
 const MAX_OPCODES: usize = 1_000_000;
 const MAX_STACK: usize = 10_000;
 const MAX_MEMO: usize = 100_000;
+/// Objects and dicts whose contents are kept; past this they are opaque (bounded memory).
+const MAX_TRACKED: usize = 100_000;
+/// Items kept per tuple or dict; larger ones are opaque (a wrapper's state has six).
+const MAX_TRACKED_ITEMS: usize = 64;
 
 /// Ordered: a file's verdict is its worst import.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -43,163 +59,70 @@ impl PickleScan {
         let worst = self.imports.iter().map(|import| import.safety).max().unwrap_or(Safety::Safe);
         if self.unscannable.is_some() { worst.max(Safety::Suspicious) } else { worst }
     }
-}
 
-/// Modules (and their submodules) whose import alone means code can run.
-const DANGEROUS_MODULES: &[&str] = &[
-    "os",
-    "posix",
-    "nt",
-    "subprocess",
-    "sys",
-    "socket",
-    "shutil",
-    "runpy",
-    "pty",
-    "webbrowser",
-    "importlib",
-    "pickle",
-    "_pickle",
-    "marshal",
-    "ctypes",
-    "code",
-    "codeop",
-    "pdb",
-    "commands",
-    "popen2",
-    "platform",
-    "multiprocessing",
-    "asyncio",
-    "requests",
-    "urllib",
-    "httplib",
-    "http",
-    "ftplib",
-    "telnetlib",
-    "smtplib",
-    "aiohttp",
-    "pip",
-    "setuptools",
-    "distutils",
-    "tempfile",
-    "glob",
-    "pathlib",
-    "io",
-    "types",
-    "operator",
-    "functools",
-    "inspect",
-    "signal",
-    "threading",
-    "_thread",
-    "bdb",
-    "timeit",
-    "cProfile",
-    "profile",
-    "trace",
-    "dill",
-    "torch.hub",
-    "torch.jit",
-    "torch.package",
-    "numpy.testing",
-    "pandas.io",
-    "joblib",
-];
-
-/// Single names that run code.
-const DANGEROUS_NAMES: &[(&str, &str)] = &[
-    ("builtins", "eval"),
-    ("builtins", "exec"),
-    ("builtins", "compile"),
-    ("builtins", "open"),
-    ("builtins", "getattr"),
-    ("builtins", "setattr"),
-    ("builtins", "delattr"),
-    ("builtins", "__import__"),
-    ("builtins", "globals"),
-    ("builtins", "locals"),
-    ("builtins", "vars"),
-    ("builtins", "breakpoint"),
-    ("builtins", "input"),
-    ("builtins", "apply"),
-    ("builtins", "execfile"),
-    ("numpy", "load"),
-    ("numpy.lib.npyio", "load"),
-];
-
-/// What a plain weights file needs (PyTorch's weights-only allowlist and common numpy pieces).
-const SAFE: &[(&str, &str)] = &[
-    ("collections", "OrderedDict"),
-    ("collections", "defaultdict"),
-    ("torch._utils", "_rebuild_tensor"),
-    ("torch._utils", "_rebuild_tensor_v2"),
-    ("torch._utils", "_rebuild_parameter"),
-    ("torch._utils", "_rebuild_parameter_with_state"),
-    ("torch._utils", "_rebuild_qtensor"),
-    ("torch._utils", "_rebuild_sparse_tensor"),
-    ("torch", "Size"),
-    ("torch", "device"),
-    ("torch", "dtype"),
-    ("torch", "float32"),
-    ("torch", "float16"),
-    ("torch", "bfloat16"),
-    ("torch", "FloatStorage"),
-    ("torch", "HalfStorage"),
-    ("torch", "BFloat16Storage"),
-    ("torch", "DoubleStorage"),
-    ("torch", "LongStorage"),
-    ("torch", "IntStorage"),
-    ("torch", "ShortStorage"),
-    ("torch", "CharStorage"),
-    ("torch", "ByteStorage"),
-    ("torch", "BoolStorage"),
-    ("torch.storage", "UntypedStorage"),
-    ("torch.storage", "TypedStorage"),
-    ("numpy.core.multiarray", "_reconstruct"),
-    ("numpy._core.multiarray", "_reconstruct"),
-    ("numpy.core.multiarray", "scalar"),
-    ("numpy._core.multiarray", "scalar"),
-    ("numpy", "ndarray"),
-    ("numpy", "dtype"),
-    ("builtins", "set"),
-    ("builtins", "frozenset"),
-    ("builtins", "slice"),
-    ("builtins", "complex"),
-    ("builtins", "bytearray"),
-    ("_codecs", "encode"),
-];
-
-fn normalise(module: &str) -> &str {
-    match module {
-        "__builtin__" => "builtins",
-        "copy_reg" => "copyreg",
-        other => other,
+    /// Whether joblib's array wrapper is imported (the stream then interleaves raw arrays).
+    #[must_use]
+    pub fn has_joblib_arrays(&self) -> bool {
+        self.imports.iter().any(|import| joblib::is_wrapper_class(&import.module, &import.name))
     }
 }
 
-/// Classes one import.
-#[must_use]
-pub fn classify(module: &str, name: &str) -> Safety {
-    let module = normalise(module);
-    if SAFE.iter().any(|(m, n)| *m == module && *n == name) {
-        return Safety::Safe;
-    }
-    let under = |parent: &str| module == parent || module.starts_with(&format!("{parent}."));
-    if DANGEROUS_MODULES.iter().any(|parent| under(parent))
-        || DANGEROUS_NAMES.iter().any(|(m, n)| *m == module && *n == name)
-    {
-        return Safety::Dangerous;
-    }
-    Safety::Suspicious
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ScanOptions {
+    /// Follow joblib's layout: raw array bytes right after each `NumpyArrayWrapper` BUILD.
+    pub joblib: bool,
+    /// Stop after this many pickles instead of at the end of the input (legacy PyTorch files
+    /// hold five pickles followed by raw storages).
+    pub max_pickles: Option<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamScan {
+    pub scan: PickleScan,
+    /// Where the complete pickles end (the next pickle, or raw data, starts there).
+    pub consumed: usize,
+    /// The input ended inside an opcode: a longer window of the same file may succeed.
+    pub truncated: bool,
 }
 
 /// A value on the symbolic stack.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 enum Value {
-    Str(String),
+    Str(Rc<str>),
+    Int(i64),
+    Bool,
+    None,
     Global(usize),
+    Tuple(Rc<[Value]>),
+    /// Index into `Machine::dicts` (dicts are mutable and shared through the memo).
+    Dict(usize),
+    /// Index into `Machine::objects`: the result of calling a global.
+    Object(usize),
     Mark,
     Other,
+}
+
+#[derive(Debug)]
+struct Object {
+    class: Value,
+    args: Value,
+    state: Option<Value>,
+}
+
+#[derive(Debug)]
+struct Stop {
+    reason: String,
+    truncated: bool,
+}
+
+impl Stop {
+    fn new(reason: impl Into<String>) -> Self {
+        Self { reason: reason.into(), truncated: false }
+    }
+
+    fn truncated() -> Self {
+        Self { reason: "truncated".to_owned(), truncated: true }
+    }
 }
 
 struct Machine<'a> {
@@ -207,98 +130,13 @@ struct Machine<'a> {
     at: usize,
     stack: Vec<Value>,
     memo: HashMap<u64, Value>,
+    objects: Vec<Object>,
+    dicts: Vec<Vec<(Value, Value)>>,
+    joblib: bool,
     scan: PickleScan,
 }
 
-#[derive(Debug)]
-struct Stop(String);
-
-impl<'a> Machine<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], Stop> {
-        let end = self
-            .at
-            .checked_add(n)
-            .filter(|end| *end <= self.input.len())
-            .ok_or_else(|| Stop("truncated".to_owned()))?;
-        let slice = &self.input[self.at..end];
-        self.at = end;
-        Ok(slice)
-    }
-
-    fn line(&mut self) -> Result<&'a [u8], Stop> {
-        let rest = &self.input[self.at..];
-        let end = rest.iter().position(|byte| *byte == b'\n').ok_or_else(|| Stop("unterminated line".to_owned()))?;
-        self.at += end + 1;
-        Ok(&rest[..end])
-    }
-
-    fn length(&mut self, width: usize) -> Result<usize, Stop> {
-        let bytes = self.take(width)?;
-        let mut value: u64 = 0;
-        for (shift, byte) in bytes.iter().enumerate() {
-            value |= u64::from(*byte) << (8 * shift);
-        }
-        usize::try_from(value).map_err(|_| Stop("length overflows".to_owned()))
-    }
-
-    fn push(&mut self, value: Value) -> Result<(), Stop> {
-        if self.stack.len() >= MAX_STACK {
-            return Err(Stop("stack too deep".to_owned()));
-        }
-        self.stack.push(value);
-        Ok(())
-    }
-
-    fn pop(&mut self) -> Result<Value, Stop> {
-        self.stack.pop().ok_or_else(|| Stop("stack underflow".to_owned()))
-    }
-
-    /// Pops to the last mark, returning what was above it.
-    fn pop_mark(&mut self) -> Result<Vec<Value>, Stop> {
-        let mark =
-            self.stack.iter().rposition(|value| *value == Value::Mark).ok_or_else(|| Stop("no mark".to_owned()))?;
-        let items = self.stack.split_off(mark + 1);
-        self.stack.pop();
-        Ok(items)
-    }
-
-    fn global(&mut self, module: String, name: String) -> Result<(), Stop> {
-        let safety = classify(&module, &name);
-        self.scan.imports.push(Import { module, name, safety, called: false });
-        self.push(Value::Global(self.scan.imports.len() - 1))
-    }
-
-    fn called(&mut self, value: &Value) {
-        if let Value::Global(index) = value {
-            self.scan.imports[*index].called = true;
-        }
-    }
-
-    fn memo_put(&mut self, key: u64) -> Result<(), Stop> {
-        let top = self.stack.last().cloned().ok_or_else(|| Stop("memo of an empty stack".to_owned()))?;
-        if self.memo.len() >= MAX_MEMO && !self.memo.contains_key(&key) {
-            return Err(Stop("memo too large".to_owned()));
-        }
-        self.memo.insert(key, top);
-        Ok(())
-    }
-
-    fn memo_get(&mut self, key: u64) -> Result<(), Stop> {
-        let value = self.memo.get(&key).cloned().ok_or_else(|| Stop(format!("memo key {key} missing")))?;
-        self.push(value)
-    }
-
-    fn text(bytes: &[u8]) -> String {
-        String::from_utf8_lossy(bytes).into_owned()
-    }
-
-    fn number(bytes: &[u8]) -> Result<u64, Stop> {
-        std::str::from_utf8(bytes)
-            .ok()
-            .and_then(|text| text.trim().parse().ok())
-            .ok_or_else(|| Stop("bad number".to_owned()))
-    }
-
+impl Machine<'_> {
     /// Runs one pickle to its STOP. `Ok(false)` at the end of the input before any opcode.
     fn run_one(&mut self) -> Result<bool, Stop> {
         if self.at >= self.input.len() {
@@ -310,7 +148,7 @@ impl<'a> Machine<'a> {
         loop {
             steps += 1;
             if steps > MAX_OPCODES {
-                return Err(Stop("too many opcodes".to_owned()));
+                return Err(Stop::new("too many opcodes"));
             }
             let opcode = self.take(1)?[0];
             match opcode {
@@ -329,40 +167,49 @@ impl<'a> Machine<'a> {
                     self.pop()?;
                 }
                 b'2' => {
-                    let top = self.stack.last().cloned().ok_or_else(|| Stop("dup of an empty stack".to_owned()))?;
+                    let top = self.top()?;
                     self.push(top)?;
                 }
-                // Scalars and containers: their contents do not import anything.
-                b'N' | 0x88 | 0x89 | b']' | b')' | b'}' | 0x8f => self.push(Value::Other)?,
-                b'I' | b'L' | b'F' => {
+                b'N' => self.push(Value::None)?,
+                0x88 | 0x89 => self.push(Value::Bool)?,
+                b')' => self.tuple(Vec::new())?,
+                b'}' => self.new_dict(Vec::new())?,
+                // Lists and sets: their contents do not import anything.
+                b']' | 0x8f => self.push(Value::Other)?,
+                b'I' | b'L' => {
+                    let value = Self::text_int(self.line()?);
+                    self.push(value)?;
+                }
+                b'F' => {
                     self.line()?;
                     self.push(Value::Other)?;
                 }
-                b'J' | b'G' => {
-                    self.take(if opcode == b'J' { 4 } else { 8 })?;
+                b'J' => {
+                    let value = Self::signed(self.take(4)?);
+                    self.push(value)?;
+                }
+                b'G' => {
+                    self.take(8)?;
                     self.push(Value::Other)?;
                 }
-                b'K' => {
-                    self.take(1)?;
-                    self.push(Value::Other)?;
-                }
-                b'M' => {
-                    self.take(2)?;
-                    self.push(Value::Other)?;
+                b'K' | b'M' => {
+                    let bytes = self.take(if opcode == b'K' { 1 } else { 2 })?;
+                    let value = bytes.iter().rev().fold(0i64, |acc, byte| (acc << 8) | i64::from(*byte));
+                    self.push(Value::Int(value))?;
                 }
                 0x8a | 0x8b => {
                     let n = self.length(if opcode == 0x8a { 1 } else { 4 })?;
-                    self.take(n)?;
-                    self.push(Value::Other)?;
+                    let value = Self::signed(self.take(n)?);
+                    self.push(value)?;
                 }
                 b'S' => {
                     let raw = self.line()?;
-                    let text = Self::text(raw).trim_matches(|c| c == '\'' || c == '"').to_owned();
-                    self.push(Value::Str(text))?;
+                    let decoded = text::unquote_string(raw);
+                    self.push(Value::Str(decoded.into()))?;
                 }
                 b'V' => {
                     let raw = self.line()?;
-                    self.push(Value::Str(Self::text(raw)))?;
+                    self.push(Value::Str(text::raw_unicode_escape(raw).into()))?;
                 }
                 b'T' | b'U' | 0x8c | b'X' | 0x8d => {
                     let width = match opcode {
@@ -388,26 +235,42 @@ impl<'a> Machine<'a> {
                 b'a' => {
                     self.pop()?;
                 }
-                b'e' | b'u' | 0x90 => {
+                b'e' | 0x90 => {
                     self.pop_mark()?;
                 }
                 b's' => {
-                    self.pop()?;
-                    self.pop()?;
+                    let value = self.pop()?;
+                    let key = self.pop()?;
+                    let target = self.top()?;
+                    self.set_items(&target, vec![key, value]);
                 }
-                b'l' | b't' | b'd' | 0x91 => {
+                b'u' => {
+                    let items = self.pop_mark()?;
+                    let target = self.top()?;
+                    self.set_items(&target, items);
+                }
+                b'd' => {
+                    let items = self.pop_mark()?;
+                    self.new_dict(items)?;
+                }
+                b't' => {
+                    let items = self.pop_mark()?;
+                    self.tuple(items)?;
+                }
+                b'l' | 0x91 => {
                     self.pop_mark()?;
                     self.push(Value::Other)?;
                 }
-                0x85 => {
-                    self.pop()?;
-                    self.push(Value::Other)?;
-                }
-                0x86 | 0x87 => {
-                    for _ in 0..(opcode - 0x84) {
-                        self.pop()?;
+                0x85..=0x87 => {
+                    let count = usize::from(opcode - 0x84);
+                    if self.stack.len() < count {
+                        return Err(Stop::new("stack underflow"));
                     }
-                    self.push(Value::Other)?;
+                    let items = self.stack.split_off(self.stack.len() - count);
+                    if items.iter().any(|item| matches!(item, Value::Mark)) {
+                        return Err(Stop::new("mark in a tuple"));
+                    }
+                    self.tuple(items)?;
                 }
                 b'p' => {
                     let key = Self::number(self.line()?)?;
@@ -438,78 +301,56 @@ impl<'a> Machine<'a> {
                     self.memo_get(key)?;
                 }
                 b'c' => {
-                    let module = Self::text(self.line()?);
-                    let name = Self::text(self.line()?);
+                    let module = Self::text(self.line()?).to_string();
+                    let name = Self::text(self.line()?).to_string();
                     self.global(module, name)?;
                 }
                 b'i' => {
-                    let module = Self::text(self.line()?);
-                    let name = Self::text(self.line()?);
-                    self.pop_mark()?;
+                    let module = Self::text(self.line()?).to_string();
+                    let name = Self::text(self.line()?).to_string();
+                    let args = self.pop_mark()?;
                     self.global(module, name)?;
-                    let value = self.pop()?;
-                    self.called(&value);
-                    self.push(Value::Other)?;
+                    let class = self.pop()?;
+                    self.call(class, Value::Tuple(args.into()))?;
                 }
                 0x93 => {
                     let name = self.pop()?;
                     let module = self.pop()?;
                     match (module, name) {
-                        (Value::Str(module), Value::Str(name)) => self.global(module, name)?,
+                        (Value::Str(module), Value::Str(name)) => self.global(module.to_string(), name.to_string())?,
                         // An import whose name the stream computes: assume the worst.
-                        _ => {
-                            self.scan.imports.push(Import {
-                                module: "unknown".to_owned(),
-                                name: "unknown".to_owned(),
-                                safety: Safety::Dangerous,
-                                called: false,
-                            });
-                            self.push(Value::Global(self.scan.imports.len() - 1))?;
-                        }
+                        _ => self.unknown_global("unknown", Safety::Dangerous)?,
                     }
                 }
                 0x82..=0x84 => {
                     self.take(1 << (opcode - 0x82))?;
                     // Imports through the copyreg extension registry: hidden names.
-                    self.scan.imports.push(Import {
-                        module: "copyreg".to_owned(),
-                        name: "extension".to_owned(),
-                        safety: Safety::Suspicious,
-                        called: false,
-                    });
-                    self.push(Value::Global(self.scan.imports.len() - 1))?;
+                    self.unknown_global("copyreg.extension", Safety::Suspicious)?;
                 }
                 b'R' => {
-                    self.pop()?;
+                    let args = self.pop()?;
                     let callable = self.pop()?;
-                    self.called(&callable);
-                    self.push(Value::Other)?;
+                    self.call(callable, args)?;
                 }
-                b'b' => {
-                    self.pop()?;
-                    let target =
-                        self.stack.last().cloned().ok_or_else(|| Stop("build on an empty stack".to_owned()))?;
-                    self.called(&target);
-                }
+                b'b' => self.build()?,
                 b'o' => {
-                    let items = self.pop_mark()?;
-                    if let Some(callable) = items.first() {
-                        self.called(callable);
+                    let mut items = self.pop_mark()?;
+                    if items.is_empty() {
+                        return Err(Stop::new("OBJ without a class"));
                     }
-                    self.push(Value::Other)?;
+                    let class = items.remove(0);
+                    self.call(class, Value::Tuple(items.into()))?;
                 }
                 0x81 => {
-                    self.pop()?;
+                    let args = self.pop()?;
                     let class = self.pop()?;
-                    self.called(&class);
-                    self.push(Value::Other)?;
+                    self.call(class, args)?;
                 }
                 0x92 => {
                     self.pop()?;
-                    self.pop()?;
+                    let args = self.pop()?;
                     let class = self.pop()?;
-                    self.called(&class);
-                    self.push(Value::Other)?;
+                    self.call(class, args)?;
                 }
                 b'P' => {
                     self.line()?;
@@ -519,96 +360,97 @@ impl<'a> Machine<'a> {
                     self.pop()?;
                     self.push(Value::Other)?;
                 }
-                other => return Err(Stop(format!("unknown opcode 0x{other:02x}"))),
+                other => return Err(Stop::new(format!("unknown opcode 0x{other:02x}"))),
             }
         }
     }
+
+    fn build(&mut self) -> Result<(), Stop> {
+        let state = self.pop()?;
+        let target = self.stack.last().cloned().ok_or_else(|| Stop::new("build on an empty stack"))?;
+        self.called(&target);
+        if let Value::Object(index) = target {
+            self.objects[index].state = Some(state);
+            if self.joblib && self.is_array_wrapper(index) {
+                self.skip_joblib_array(index)?;
+                // joblib's unpickler swaps the wrapper for the array it read.
+                if let Some(top) = self.stack.last_mut() {
+                    *top = Value::Other;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn run(&mut self, max_pickles: Option<usize>) -> StreamScan {
+        let mut consumed = 0;
+        let mut truncated = false;
+        while max_pickles.is_none_or(|max| self.scan.pickles < max) {
+            self.objects.clear();
+            self.dicts.clear();
+            match self.run_one() {
+                Ok(true) => {
+                    self.scan.pickles += 1;
+                    consumed = self.at;
+                }
+                Ok(false) => break,
+                Err(stop) => {
+                    truncated = stop.truncated;
+                    self.scan.unscannable = Some(format!("{} at byte {}", stop.reason, self.at));
+                    break;
+                }
+            }
+        }
+        if self.scan.pickles == 0 && self.scan.unscannable.is_none() {
+            self.scan.unscannable = Some("no pickle in the input".to_owned());
+        }
+        StreamScan { scan: std::mem::take(&mut self.scan), consumed, truncated }
+    }
+}
+
+/// Scans a pickle stream with options; see [`StreamScan`].
+#[must_use]
+pub fn scan_pickle_stream(input: &[u8], options: ScanOptions) -> StreamScan {
+    let mut machine = Machine {
+        input,
+        at: 0,
+        stack: Vec::new(),
+        memo: HashMap::new(),
+        objects: Vec::new(),
+        dicts: Vec::new(),
+        joblib: options.joblib,
+        scan: PickleScan::default(),
+    };
+    machine.run(options.max_pickles)
 }
 
 /// Scans a pickle stream (all stacked pickles to the end of the input).
 #[must_use]
 pub fn scan_pickle(input: &[u8]) -> PickleScan {
-    let mut machine = Machine { input, at: 0, stack: Vec::new(), memo: HashMap::new(), scan: PickleScan::default() };
-    loop {
-        match machine.run_one() {
-            Ok(true) => machine.scan.pickles += 1,
-            Ok(false) => break,
-            Err(Stop(reason)) => {
-                machine.scan.unscannable = Some(reason);
-                break;
-            }
+    scan_pickle_stream(input, ScanOptions::default()).scan
+}
+
+/// Scans a stream that may be joblib's: when it imports `NumpyArrayWrapper`, it is followed
+/// again with joblib's layout (what `joblib.load` runs), and the imports that the plain reading
+/// (what `pickle.load` runs) found in the bytes joblib skips are added, so a file crafted for
+/// either loader is caught. Returns whether the joblib layout was used.
+#[must_use]
+pub fn scan_pickle_joblib(input: &[u8]) -> (PickleScan, bool) {
+    let plain = scan_pickle(input);
+    if !plain.has_joblib_arrays() {
+        return (plain, false);
+    }
+    let mut scan = scan_pickle_stream(input, ScanOptions { joblib: true, max_pickles: None }).scan;
+    for import in plain.imports {
+        // Raw array bytes read as opcodes can spell any garbage "import"; only names Python
+        // could import are kept from the plain reading.
+        let known = scan.imports.iter().any(|seen| seen.module == import.module && seen.name == import.name);
+        if !known && text::is_python_name(&import.module) && text::is_python_name(&import.name) {
+            scan.imports.push(import);
         }
     }
-    if machine.scan.pickles == 0 && machine.scan.unscannable.is_none() {
-        machine.scan.unscannable = Some("no pickle in the input".to_owned());
-    }
-    machine.scan
+    (scan, true)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// `os.system("id")` in protocol 0.
-    const OS_SYSTEM_P0: &[u8] = b"cos\nsystem\n(S'id'\ntR.";
-    /// `collections.OrderedDict()` in protocol 2.
-    const ORDERED_DICT_P2: &[u8] = b"\x80\x02ccollections\nOrderedDict\nq\x00)Rq\x01.";
-
-    #[test]
-    fn a_call_of_os_system_is_dangerous_and_called() {
-        let scan = scan_pickle(OS_SYSTEM_P0);
-        assert_eq!(scan.verdict(), Safety::Dangerous);
-        assert_eq!(scan.imports.len(), 1);
-        assert_eq!((scan.imports[0].module.as_str(), scan.imports[0].name.as_str()), ("os", "system"));
-        assert!(scan.imports[0].called);
-        assert!(scan.unscannable.is_none());
-    }
-
-    #[test]
-    fn weights_only_imports_are_safe() {
-        let scan = scan_pickle(ORDERED_DICT_P2);
-        assert_eq!(scan.verdict(), Safety::Safe, "{scan:?}");
-        assert!(scan.imports[0].called);
-    }
-
-    #[test]
-    fn stack_global_through_the_memo_is_resolved() {
-        // protocol 4: "builtins" memoized, fetched back, then "eval" and STACK_GLOBAL.
-        let stream =
-            b"\x80\x04\x95\x00\x00\x00\x00\x00\x00\x00\x00\x8c\x08builtins\x94h\x00\x8c\x04eval\x94\x93\x8c\x011\x85R.";
-        let scan = scan_pickle(stream);
-        let names: Vec<(&str, &str)> = scan.imports.iter().map(|i| (i.module.as_str(), i.name.as_str())).collect();
-        assert_eq!(names, [("builtins", "eval")]);
-        assert_eq!(scan.verdict(), Safety::Dangerous);
-    }
-
-    #[test]
-    fn stacked_pickles_are_all_scanned() {
-        let mut stream = ORDERED_DICT_P2.to_vec();
-        stream.extend_from_slice(OS_SYSTEM_P0);
-        let scan = scan_pickle(&stream);
-        assert_eq!(scan.pickles, 2);
-        assert_eq!(scan.verdict(), Safety::Dangerous);
-    }
-
-    #[test]
-    fn what_cannot_be_followed_is_never_safe() {
-        for stream in [&b""[..], b"\x80\x02ccollections\nOrderedDict\n", b"\xffgarbage", b"\x80\x02h\x07."] {
-            let scan = scan_pickle(stream);
-            assert!(scan.unscannable.is_some(), "{stream:?}");
-            assert!(scan.verdict() >= Safety::Suspicious, "{stream:?}");
-        }
-        // A computed import name is assumed dangerous.
-        let computed = b"\x80\x04\x8c\x02os\x8c\x01s\x8c\x01y\x86\x93.";
-        assert_eq!(scan_pickle(computed).verdict(), Safety::Dangerous);
-    }
-
-    #[test]
-    fn classification_follows_modules_and_names() {
-        assert_eq!(classify("subprocess", "Popen"), Safety::Dangerous);
-        assert_eq!(classify("os.path", "join"), Safety::Dangerous, "submodules of dangerous modules");
-        assert_eq!(classify("__builtin__", "eval"), Safety::Dangerous);
-        assert_eq!(classify("torch._utils", "_rebuild_tensor_v2"), Safety::Safe);
-        assert_eq!(classify("mylib.models", "Net"), Safety::Suspicious);
-    }
-}
+mod tests;

@@ -121,7 +121,7 @@ async fn commit_activity_is_recorded_when_the_intent_is_applied_not_when_discard
         (2_000, json!({ "commit": "c".repeat(40), "title": "Upload" }))
     );
 
-    store.apply_commit_intent(&applied).await.expect("apply");
+    store.apply_commit_intent(&applied, &[]).await.expect("apply");
     store.discard_commit_intent("i2").await.expect("discard");
     let records = activity(store, of_repo("r1")).await;
     assert_eq!(records.iter().map(|r| r.entry.id.as_str()).collect::<Vec<_>>(), ["act-commit"]);
@@ -131,7 +131,7 @@ async fn commit_activity_is_recorded_when_the_intent_is_applied_not_when_discard
     // An intent without an entry records none.
     let silent = intent("i3", "r1", 4_000);
     store.record_commit_intent(&silent).await.expect("record");
-    store.apply_commit_intent(&silent).await.expect("apply");
+    store.apply_commit_intent(&silent, &[]).await.expect("apply");
     assert_eq!(activity_ids(store, of_repo("r1")).await, ["act-commit"]);
 }
 
@@ -398,7 +398,7 @@ async fn sharing_objects_lets_the_duplicate_serve_them(ctx: Arc<Ctx>) {
         ..intent("i1", "src", 2_000)
     };
     store.record_commit_intent(&linked).await.expect("record");
-    store.apply_commit_intent(&linked).await.expect("apply");
+    store.apply_commit_intent(&linked, &[]).await.expect("apply");
     assert!(!store.repo_has_lfs_object("dup", &oid('a')).await.expect("linked"), "not yet shared");
 
     store.share_repo_objects("src", "dup").await.expect("share");

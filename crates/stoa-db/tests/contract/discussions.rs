@@ -528,7 +528,7 @@ async fn a_pull_request_commit_event_lands_with_its_intent(ctx: Arc<Ctx>) {
     assert_eq!((carried.num, carried.event.id.as_str(), carried.event.kind.as_str()), (1, "commit-1", "commit"));
     assert_eq!(carried.event.data, json!({ "oid": "c".repeat(40), "subject": "commit-1" }));
 
-    store.apply_commit_intent(&landed).await.expect("apply");
+    store.apply_commit_intent(&landed, &[]).await.expect("apply");
     assert_eq!(event_ids(store, "r1", 1).await, ["pr-e1", "commit-1"]);
     let written = &store.discussion_events("r1", 1).await.expect("events")[1];
     assert_eq!((written.kind.as_str(), written.author.as_str(), written.created_at), ("commit", "alice", 2_000));
@@ -537,7 +537,7 @@ async fn a_pull_request_commit_event_lands_with_its_intent(ctx: Arc<Ctx>) {
     for (intent_id, num) in [("i2", 2), ("i3", 9)] {
         let orphan = on_pr(intent_id, num, &format!("commit-{intent_id}"), 3_000);
         store.record_commit_intent(&orphan).await.expect("record");
-        store.apply_commit_intent(&orphan).await.expect("a ref without a pull request still commits");
+        store.apply_commit_intent(&orphan, &[]).await.expect("a ref without a pull request still commits");
     }
     assert_eq!(event_ids(store, "r1", 2).await, ["talk-e1"]);
     assert!(store.discussion_events("r1", 9).await.expect("events").is_empty());
@@ -549,6 +549,6 @@ async fn a_pull_request_commit_event_lands_with_its_intent(ctx: Arc<Ctx>) {
     store.discard_commit_intent("i4").await.expect("discard");
     let second = on_pr("i5", 1, "commit-5", 5_000);
     store.record_commit_intent(&second).await.expect("record");
-    store.apply_commit_intent(&second).await.expect("apply");
+    store.apply_commit_intent(&second, &[]).await.expect("apply");
     assert_eq!(event_ids(store, "r1", 1).await, ["pr-e1", "commit-1", "commit-5"]);
 }

@@ -66,7 +66,7 @@ async fn intents_round_trip_until_applied_or_discarded(ctx: Arc<Ctx>) {
 
     store.discard_commit_intent("i-bare").await.expect("discard");
     store.discard_commit_intent("i-unknown").await.expect("discarding a missing intent is not an error");
-    store.apply_commit_intent(&full).await.expect("apply");
+    store.apply_commit_intent(&full, &[]).await.expect("apply");
     let left = store.pending_commit_intents().await.expect("pending");
     assert_eq!(left.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(), ["i-cleared"]);
     assert_eq!(left[0].tags, Some(Vec::new()), "no tags (clear them) differs from None (keep them)");
@@ -87,7 +87,7 @@ async fn applying_an_intent_links_objects_dates_and_tags(ctx: Arc<Ctx>) {
     // A PR commit: objects and Xet files are linked, the date stays, the tags are replaced.
     let pr = full_intent("i1", "r1", 5_000);
     store.record_commit_intent(&pr).await.expect("record");
-    store.apply_commit_intent(&pr).await.expect("apply");
+    store.apply_commit_intent(&pr, &[]).await.expect("apply");
     let after_pr = model(store, "alice/model").await;
     assert_eq!(after_pr.last_modified, 1_000, "only the default branch moves last-modified");
     assert_eq!(after_pr.tags, ["text-generation", "license:mit", "with space"]);
@@ -107,7 +107,7 @@ async fn applying_an_intent_links_objects_dates_and_tags(ctx: Arc<Ctx>) {
         ..intent("i2", "r1", 7_000)
     };
     store.record_commit_intent(&main).await.expect("record");
-    store.apply_commit_intent(&main).await.expect("apply again over existing links");
+    store.apply_commit_intent(&main, &[]).await.expect("apply again over existing links");
     let after_main = model(store, "alice/model").await;
     assert_eq!((after_main.last_modified, after_main.tags.clone()), (7_000, vec!["b".to_owned(), "a".to_owned()]));
     let remapped = store.repo_xet_file("r1", oid('c').as_str()).await.expect("xet").expect("mapped");
@@ -115,14 +115,14 @@ async fn applying_an_intent_links_objects_dates_and_tags(ctx: Arc<Ctx>) {
 
     let older = intent("i3", "r1", 6_000);
     store.record_commit_intent(&older).await.expect("record");
-    store.apply_commit_intent(&older).await.expect("apply");
+    store.apply_commit_intent(&older, &[]).await.expect("apply");
     let after_older = model(store, "alice/model").await;
     assert_eq!(after_older.last_modified, 7_000, "an older commit time never moves it back");
     assert_eq!(after_older.tags, ["b", "a"], "None keeps the tags");
 
     let cleared = CommitIntent { tags: Some(Vec::new()), ..intent("i4", "r1", 6_000) };
     store.record_commit_intent(&cleared).await.expect("record");
-    store.apply_commit_intent(&cleared).await.expect("apply");
+    store.apply_commit_intent(&cleared, &[]).await.expect("apply");
     assert!(model(store, "alice/model").await.tags.is_empty());
 }
 
@@ -137,7 +137,7 @@ async fn a_failed_apply_changes_nothing(ctx: Arc<Ctx>) {
         ..intent("i1", "gone", 9_000)
     };
     store.record_commit_intent(&orphan).await.expect("intents do not check the repo");
-    assert!(store.apply_commit_intent(&orphan).await.is_err());
+    assert!(store.apply_commit_intent(&orphan, &[]).await.is_err());
     let pending = store.pending_commit_intents().await.expect("pending");
     assert_eq!(pending.len(), 1, "the intent stays for the next recovery");
     assert_same(&pending[0], &orphan);
@@ -171,7 +171,7 @@ async fn lfs_objects_grants_and_links(ctx: Arc<Ctx>) {
     // Linked by a commit without a grant (history copied in): referencable and readable.
     let linked = CommitIntent { lfs_oids: vec![oid('c').to_string()], ..intent("i1", "r2", 50) };
     store.record_commit_intent(&linked).await.expect("record");
-    store.apply_commit_intent(&linked).await.expect("apply");
+    store.apply_commit_intent(&linked, &[]).await.expect("apply");
     assert!(store.repo_has_lfs_object("r2", &oid('c')).await.expect("linked"));
     assert!(store.repo_may_reference_lfs("r2", &oid('c')).await.expect("may reference"));
     assert!(!store.repo_may_reference_lfs("r1", &oid('c')).await.expect("may reference"));

@@ -58,6 +58,7 @@ mod intents;
 mod jobs;
 mod migrations;
 mod repos;
+mod scanning;
 mod users;
 mod xet;
 

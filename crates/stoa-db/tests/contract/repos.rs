@@ -53,7 +53,7 @@ async fn deleting_a_repo_drops_what_hangs_on_it(ctx: Arc<Ctx>) {
     let linked = intent("i1", "r1", 2_000);
     let linked = stoa_core::ports::CommitIntent { lfs_oids: vec![oid('a').to_string()], ..linked };
     store.record_commit_intent(&linked).await.expect("record");
-    store.apply_commit_intent(&linked).await.expect("apply");
+    store.apply_commit_intent(&linked, &[]).await.expect("apply");
     store.grant_lfs_upload("r1", &oid('b'), 2_000).await.expect("grant");
     store.count_download("r1", today()).await.expect("count");
     store.record_commit_intent(&intent("i2", "r1", 2_100)).await.expect("record");
@@ -92,7 +92,7 @@ async fn listing_fixture(store: &dyn MetaStore) {
     for (id, list) in [("a1", &["pytorch", "en"][..]), ("b1", &["pytorch"]), ("a2", &["pytorch", "en"])] {
         let intent = tags(id, list);
         store.record_commit_intent(&intent).await.expect("record");
-        store.apply_commit_intent(&intent).await.expect("apply");
+        store.apply_commit_intent(&intent, &[]).await.expect("apply");
     }
 }
 
@@ -169,7 +169,7 @@ async fn listing_sorts_and_pages(ctx: Arc<Ctx>) {
     for (id, committed) in [("r2", 5_000), ("r4", 4_000), ("r2", 50)] {
         let touch = intent(&format!("touch-{id}-{committed}"), id, committed);
         store.record_commit_intent(&touch).await.expect("record");
-        store.apply_commit_intent(&touch).await.expect("apply");
+        store.apply_commit_intent(&touch, &[]).await.expect("apply");
     }
     for (id, count) in [("r3", 3), ("r1", 1), ("r4", 2)] {
         for _ in 0..count {

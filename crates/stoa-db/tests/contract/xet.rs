@@ -58,7 +58,7 @@ async fn commit_xet(store: &dyn MetaStore, id: &str, repo_id: &str, files: &[(&s
     let files = files.iter().map(|(sha256, file)| (sha(sha256), hash(file).hex())).collect();
     let commit = CommitIntent { xet_files: files, ..intent(id, repo_id, 1) };
     store.record_commit_intent(&commit).await.expect("record");
-    store.apply_commit_intent(&commit).await.expect("apply");
+    store.apply_commit_intent(&commit, &[]).await.expect("apply");
 }
 
 async fn xorbs_are_recorded_once_and_visible_to_their_uploaders(ctx: Arc<Ctx>) {

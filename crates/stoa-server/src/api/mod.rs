@@ -14,6 +14,7 @@ pub(crate) mod preupload;
 pub(crate) mod refs;
 pub(crate) mod repo_info;
 pub(crate) mod repos;
+pub(crate) mod security;
 pub(crate) mod social;
 pub(crate) mod tree;
 pub(crate) mod validate_yaml;
@@ -177,6 +178,10 @@ async fn route(
         (Method::GET, Endpoint::AuthCheck { repo, write }) => {
             access_requests::auth_check(state, headers, repo, write).await
         }
+        (Method::GET, Endpoint::ScanReport { repo, revision }) => {
+            security::scan_report(state, headers, repo, &revision).await
+        }
+        (Method::GET, Endpoint::Lineage { repo }) => security::lineage(state, headers, repo).await,
         (Method::GET, Endpoint::Compare { repo, spec }) => lifecycle::compare(state, headers, repo, &spec).await,
         (Method::GET, Endpoint::XetToken { repo, write, revision }) => {
             crate::cas::xet_token(state, headers, repo, write, &revision, &query).await

@@ -62,7 +62,9 @@ pub(crate) fn repo_json(snapshot: &RepoSnapshot, with_metadata: bool) -> Map<Str
     object.insert("lastModified".to_owned(), json!(format_unix(snapshot.view.info.time)));
     object.insert("siblings".to_owned(), siblings_json(files, with_metadata));
     if let Some(card) = &snapshot.view.card_data {
-        object.insert("tags".to_owned(), json!(stoa_core::card::derive_tags(card)));
+        let paths: Vec<&str> = files.iter().map(|file| file.path.as_str()).collect();
+        let tags = stoa_core::cards::revision_tags(snapshot.repo.repo_type, card, &paths, &snapshot.repo.tags);
+        object.insert("tags".to_owned(), json!(tags));
         object.insert("cardData".to_owned(), Value::Object(card.clone()));
         let copy = |object: &mut Map<String, Value>, key: &str| {
             if let Some(value) = card.get(key).filter(|value| value.is_string()) {
@@ -102,6 +104,19 @@ pub(crate) async fn repo_info(
     let repo = caller.repo(state, &repo_ref).await?;
     let snapshot = state.hub.repo_snapshot(repo, revision.unwrap_or("main")).await.map_err(fail)?;
     let with_metadata = query.flag("blobs");
-    let object = apply_expand(repo_json(&snapshot, with_metadata), &query.all("expand"));
+    let expand = query.all("expand");
+    let mut object = repo_json(&snapshot, with_metadata);
+    let wants = |key: &str| expand.iter().any(|wanted| wanted == key);
+    crate::api::security::add_repo_info_fields(
+        state,
+        &caller,
+        &snapshot.repo,
+        &snapshot.view.info.id,
+        &mut object,
+        query.flag("securityStatus") || wants("securityRepoStatus"),
+        wants("childrenModelCount"),
+    )
+    .await?;
+    let object = apply_expand(object, &expand);
     Ok(Json(Value::Object(object)).into_response())
 }

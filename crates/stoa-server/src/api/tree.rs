@@ -38,6 +38,7 @@ fn tree_entry(file: &FileEntry) -> TreeEntry {
         }),
         last_commit: None,
         xet_hash: None,
+        security_file_status: None,
     }
 }
 
@@ -82,6 +83,7 @@ pub(crate) async fn list_repo_tree(
     add_xet_hashes(state, &repo, &mut page).await.map_err(fail)?;
     if expand {
         add_last_commits(state, &repo, &resolved.commit, &mut page).await.map_err(fail)?;
+        crate::api::security::add_security_statuses(state, &mut page).await?;
     }
     let next = offset + page.len();
     let mut response = Json(page).into_response();
@@ -166,6 +168,7 @@ pub(crate) async fn get_paths_info(
     add_xet_hashes(state, &repo, &mut entries).await.map_err(fail)?;
     if expand {
         add_last_commits(state, &repo, &resolved.commit, &mut entries).await.map_err(fail)?;
+        crate::api::security::add_security_statuses(state, &mut entries).await?;
     }
     Ok(Json(entries).into_response())
 }

@@ -5,7 +5,8 @@
 use axum::body::Body;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use stoa_core::card::validate_card;
+use stoa_core::cards::{CardValidation, validate_card};
+use stoa_types::RepoType;
 use stoa_types::wire::{ValidateYamlRequest, YamlMessage};
 
 use crate::api::{parse_json, read_body};
@@ -13,8 +14,15 @@ use crate::error::ApiResult;
 
 pub(crate) async fn validate_yaml(headers: HeaderMap, body: Body) -> ApiResult<Response> {
     let request: ValidateYamlRequest = parse_json(&read_body(body).await?)?;
-    let _repo_type = request.repo_type;
-    let result = validate_card(&request.content);
+    // The rules differ per repo type (dataset and Space fields); the client omits it for models.
+    let result = match request.repo_type.as_deref().map(RepoType::parse) {
+        None => validate_card(&request.content, RepoType::Model),
+        Some(Ok(repo_type)) => validate_card(&request.content, repo_type),
+        Some(Err(_)) => CardValidation {
+            errors: vec!["\"repoType\" must be one of [model, dataset, space]".to_owned()],
+            warnings: Vec::new(),
+        },
+    };
     let status = if result.errors.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
     let wants_text = headers
         .get(header::ACCEPT)
