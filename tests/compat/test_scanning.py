@@ -421,6 +421,17 @@ def test_policy_warn_is_the_default(api_alice, api_anon, stoa, tmp_path):
     assert r.status in (200, 302, 307), r.describe()
 
 
+def _xet_reconstruction(stoa, repo_id: str, xet_hash: str):
+    """What a Xet client gets from the CAS for a file (bypassing resolve): a read token, then the plan."""
+    r = curl("GET", f"{stoa.url}/api/models/{repo_id}/xet-read-token/main", token=stoa.tokens["alice"])
+    assert r.status == 200, r.describe()
+    grant = r.json()
+    plan = curl("GET", f"{grant['casUrl']}/v1/reconstructions/{xet_hash}", token=grant["accessToken"])
+    if plan.status == 403:
+        assert plan.header("x-error-code") == "FileQuarantined", plan.describe()
+    return plan
+
+
 def test_policy_quarantine_until_released(api_alice, api_bob, api_anon, stoa, hf, tmp_path):
     repo_id = org_repo(stoa, api_alice, {"dangerous": "quarantine", "unscannable": "warn"})
     from huggingface_hub import CommitOperationAdd
@@ -441,9 +452,15 @@ def test_policy_quarantine_until_released(api_alice, api_bob, api_anon, stoa, hf
     for token in (None, stoa.tokens["bob"], stoa.tokens["alice"]):
         assert_quarantined_http(stoa, repo_id, "evil.pkl", token)
     assert "evil.pkl" in api_anon.list_repo_files(repo_id), "a quarantined file is still listed"
+    xet_hash = api_alice.get_paths_info(repo_id, ["evil.pkl"])[0].xet_hash
+    if not stoa.xet_disabled:
+        assert xet_hash, "uploaded through Xet, so a Xet client could ask the CAS for it directly"
+        assert _xet_reconstruction(stoa, repo_id, xet_hash).status == 403
 
     released = stoa.admin("scan", "release", f"model/{repo_id}", "evil.pkl")
     assert released.returncode == 0
+    if not stoa.xet_disabled:
+        assert _xet_reconstruction(stoa, repo_id, xet_hash).status == 200
     assert download_bytes(api_anon, repo_id, "evil.pkl", tmp_path) == OS_SYSTEM_P0
     r = curl("GET", f"{stoa.url}/{repo_id}/resolve/main/evil.pkl", token=stoa.tokens["bob"])
     assert r.status in (200, 302, 307), r.describe()

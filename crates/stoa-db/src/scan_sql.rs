@@ -16,6 +16,10 @@ macro_rules! scan_store {
         use super::*;
         use crate::backend;
 
+        fn quarantine_from_row(row: &<$db as sqlx::Database>::Row) -> Quarantine {
+            Quarantine { path: row.get("path"), reason: row.get("reason"), created_at: row.get("created_at") }
+        }
+
         #[async_trait]
         impl ScanStore for $store {
             async fn file_scans(&self, content_keys: &[String]) -> Result<Vec<(String, StoredFileScan)>, StoreError> {
@@ -130,11 +134,25 @@ macro_rules! scan_store {
                 .fetch_optional(self.pool())
                 .await
                 .map_err(backend)?;
-                Ok(row.map(|row| Quarantine {
-                    path: row.get("path"),
-                    reason: row.get("reason"),
-                    created_at: row.get("created_at"),
-                }))
+                Ok(row.as_ref().map(quarantine_from_row))
+            }
+
+            async fn quarantined_xet_file(
+                &self,
+                repo_id: &str,
+                file_hash: &str,
+            ) -> Result<Option<Quarantine>, StoreError> {
+                let row = sqlx::query(
+                    "SELECT q.path, q.reason, q.created_at FROM quarantined_files q \
+                     JOIN repo_xet_files x ON x.repo_id = q.repo_id AND q.content_key = 'lfs:' || x.sha256 \
+                     WHERE q.repo_id = $1 AND x.file_hash = $2 AND q.released_at IS NULL",
+                )
+                .bind(repo_id)
+                .bind(file_hash)
+                .fetch_optional(self.pool())
+                .await
+                .map_err(backend)?;
+                Ok(row.as_ref().map(quarantine_from_row))
             }
 
             async fn release_quarantine(&self, repo_id: &str, path: &str, now: i64) -> Result<bool, StoreError> {

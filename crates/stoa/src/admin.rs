@@ -50,6 +50,7 @@ pub(crate) async fn run(command: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::Xet(XetCommand::Gc(args)) => xet_gc(args).await,
         AdminCommand::Org(OrgCommand::ScanPolicy(args)) => crate::admin_scan::set_scan_policy(args).await,
         AdminCommand::Scan(ScanCommand::Release(args)) => crate::admin_scan::release(args).await,
+        AdminCommand::Scan(ScanCommand::File(args)) => crate::admin_scan::scan_files(&args),
     }
 }
 

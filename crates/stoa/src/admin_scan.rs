@@ -1,11 +1,13 @@
 //! `stoa admin org scan-policy` and `stoa admin scan release`.
 
 use anyhow::{anyhow, bail};
+use stoa_core::scan::FileStatus;
+use stoa_core::scan::analyse::analyse_file;
 use stoa_core::scan::policy::{Action, ScanPolicy};
 use stoa_types::RepoType;
 
 use crate::admin::open_hub;
-use crate::cli::{ScanPolicyArgs, ScanReleaseArgs};
+use crate::cli::{ScanFileArgs, ScanPolicyArgs, ScanReleaseArgs};
 
 fn action(flag: &str, text: &str) -> anyhow::Result<Action> {
     Action::parse(text).ok_or_else(|| anyhow!("--{flag}: expected warn, quarantine or reject, got '{text}'"))
@@ -37,5 +39,24 @@ pub(crate) async fn release(args: ScanReleaseArgs) -> anyhow::Result<()> {
         bail!("{} is not quarantined in {}", args.path, args.repo);
     }
     println!("released {} in {}", args.path, args.repo);
+    Ok(())
+}
+
+/// Exit status of `scan file` when a file is dangerous or unscannable (2 is clap's usage error).
+const FOUND_ISSUES: i32 = 3;
+
+pub(crate) fn scan_files(args: &ScanFileArgs) -> anyhow::Result<()> {
+    let mut worst = FileStatus::Safe;
+    for path in &args.paths {
+        let file = std::fs::File::open(path).map_err(|error| anyhow!("{}: {error}", path.display()))?;
+        let name = path.to_string_lossy();
+        let report = analyse_file(&name, &file);
+        worst = worst.max(report.status());
+        let line = serde_json::json!({"path": name, "status": report.status().as_str(), "report": report});
+        println!("{line}");
+    }
+    if worst >= FileStatus::Unscannable {
+        std::process::exit(FOUND_ISSUES);
+    }
     Ok(())
 }

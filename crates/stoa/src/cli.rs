@@ -69,6 +69,16 @@ pub(crate) enum AdminCommand {
 pub(crate) enum ScanCommand {
     /// Let a quarantined file be downloaded again.
     Release(ScanReleaseArgs),
+    /// Scan local files as a commit would (no server, no data dir) and print one JSON report
+    /// per file; exits 3 when one is dangerous or unscannable.
+    File(ScanFileArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ScanFileArgs {
+    /// Files to scan; their names matter (the format is chosen by extension and content).
+    #[arg(required = true)]
+    pub(crate) paths: Vec<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]

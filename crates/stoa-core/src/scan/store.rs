@@ -47,6 +47,9 @@ pub trait ScanStore: Send + Sync {
     ) -> Result<(), StoreError>;
     /// The hold on a content of a repo, unless released.
     async fn quarantined(&self, repo_id: &str, content_key: &str) -> Result<Option<Quarantine>, StoreError>;
+    /// The hold on the content a committed Xet file of the repo stands for, unless released
+    /// (Xet clients download by file hash, not by path).
+    async fn quarantined_xet_file(&self, repo_id: &str, file_hash: &str) -> Result<Option<Quarantine>, StoreError>;
     /// Releases every hold of a repo on files at `path`; `false` when none was held.
     async fn release_quarantine(&self, repo_id: &str, path: &str, now: i64) -> Result<bool, StoreError>;
     async fn scan_policy(&self, namespace: &str) -> Result<Option<StoredPolicy>, StoreError>;

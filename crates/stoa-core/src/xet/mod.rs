@@ -209,6 +209,9 @@ impl Hub {
         if !self.meta.repo_reads_xet_file(&scope.repo_id, file_hash, scope.write).await? {
             return Err(CoreError::EntryNotFound("Entry not found".to_owned()));
         }
+        if let Some(hold) = self.meta.quarantined_xet_file(&scope.repo_id, &file_hash.hex()).await? {
+            return Err(CoreError::FileQuarantined(format!("{} is quarantined: {}", hold.path, hold.reason)));
+        }
         self.plan_file(file_hash, range).await
     }
 
