@@ -218,21 +218,22 @@ spread() {
 
 # what Stoa said: "status (format; imports …; unscannable: …)", or counts over several files
 stoa_says() {
-    local f="$TMP/$1.out"
-    [ -s "$f" ] || { echo "no output (exit ${R[${1}_rc]})"; return; }
-    if [ "$(wc -l < "$f")" -gt 1 ]; then
-        jq -rs '(group_by(.status) | map("\(length) × \(.[0].status)") | join(", "))
+    local f="$TMP/$1.out" said
+    if [ ! -s "$f" ]; then
+        said="no output"
+    elif [ "$(wc -l < "$f")" -gt 1 ]; then
+        said=$(jq -rs '(group_by(.status) | map("\(length) × \(.[0].status)") | join(", "))
             + " (" + ([.[].report.format] | unique | join(", ")) + "; "
-            + ([.[].report.safetensors.tensor_count // 0] | add | tostring) + " tensors in all)"' "$f"
+            + ([.[].report.safetensors.tensor_count // 0] | add | tostring) + " tensors in all)"' "$f")
     else
-        jq -r '.status + " (" + (.report.format // "no format")
+        said=$(jq -r '.status + " (" + (.report.format // "no format")
             + (if .report.pickle then "; imports: " + ([.report.pickle.imports[] | "\(.module).\(.name)"
                 + (if .safety != "innocuous" then " [\(.safety)]" else "" end)] | join(", ")) else "" end)
             + (if .report.pickle.unscannable then "; unscannable: " + .report.pickle.unscannable else "" end)
-            + (if (.report.notes | length) > 0 then "; notes: " + (.report.notes | join(" / ")) else "" end)
-            + ")"' "$f"
-    fi | sed 's/|/\\|/g'
-    printf ', exit %s' "${R[${1}_rc]}"
+            + (if (.report.notes | length) > 0 then "; notes: " + (.report.notes | join(" / ") | .[0:200]) else "" end)
+            + ")"' "$f")
+    fi
+    printf '%s, exit %s' "${said//|/\\|}" "${R[${1}_rc]}"
 }
 
 # what picklescan said

@@ -515,6 +515,38 @@ def test_policy_reject_refuses_the_git_push(api_alice, stoa, git, tmp_path):
         git.run("reset", "-q", "--hard", head, cwd=work)
 
 
+def test_every_pushed_commit_is_scanned_not_only_the_head(api_alice, stoa, git, tmp_path):
+    """A file added and removed again inside one push stays downloadable by its commit id: the
+    scan covers every commit the push brings, and `reject` refuses such a push."""
+    for policy in ("warn", "reject"):
+        repo_id = org_repo(stoa, api_alice, {"dangerous": policy})
+        head = api_alice.upload_file(path_or_fileobj=b"hello\n", path_in_repo="notes.txt", repo_id=repo_id).oid
+        url = remote(stoa, repo_id, stoa.tokens["alice"])
+        work = tmp_path / f"work-{policy}"
+        git.run("clone", "-q", url, work)
+        git.run("lfs", "install", "--local", cwd=work)
+        (work / "evil.pkl").write_bytes(OS_SYSTEM_P0)
+        middle = commit_all(git, work, "add a model")
+        git.run("rm", "-q", "evil.pkl", cwd=work)
+        commit_all(git, work, "remove it again")
+        push = git.run("push", "origin", "main", cwd=work, check=False)
+        if policy == "reject":
+            assert push.returncode != 0 and "evil.pkl" in push.output, push.describe()
+            assert ls_remote(git, url)["refs/heads/main"] == head
+            continue
+        assert push.returncode == 0, push.describe()
+        assert issues_by_path(wait_for_scan(api_alice, repo_id)) == {}, "the head no longer holds it"
+        deadline = time.monotonic() + 60
+        while True:
+            report = scan_report(stoa.url, repo_id, middle, token=stoa.tokens["alice"])
+            assert report.status == 200, report.describe()
+            if report.json()["scansDone"] or time.monotonic() > deadline:
+                break
+            time.sleep(0.3)
+        files = {f["path"]: f["status"] for f in report.json()["files"]}
+        assert files.get("evil.pkl") == "unsafe", report.json()
+
+
 def test_policy_unscannable_reject(api_alice, stoa, hf):
     repo_id = org_repo(stoa, api_alice, {"dangerous": "warn", "unscannable": "reject"})
     head = api_alice.upload_file(path_or_fileobj=OS_SYSTEM_P0, path_in_repo="evil.pkl", repo_id=repo_id).oid

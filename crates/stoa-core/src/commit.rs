@@ -512,7 +512,8 @@ impl Hub {
             .await
             .unwrap_or(false);
         if landed {
-            self.apply_intent(intent).await?;
+            // The previous target is unknown here: only the intent's head is scanned.
+            self.apply_intent(intent, None).await?;
         } else {
             self.meta.discard_commit_intent(&intent.id).await?;
         }

@@ -39,8 +39,11 @@ pub(crate) fn intent_for_existing_objects(
 impl Hub {
     /// Applies an intent whose ref moved (live or recovered): its metadata, and the scan of its
     /// commit queued in the same transaction, so no commit that landed goes unscanned.
-    pub(crate) async fn apply_intent(&self, intent: &CommitIntent) -> CoreResult<()> {
-        let jobs = [crate::scan::scan_commit_job(&intent.repo_id, &intent.new_commit)];
+    /// `previous`: the ref's target before the move, when known, so that every commit the move
+    /// brings is scanned (a push of several commits), not only the new head.
+    pub(crate) async fn apply_intent(&self, intent: &CommitIntent, previous: Option<&ObjectId>) -> CoreResult<()> {
+        let since = previous.map(ObjectId::to_string);
+        let jobs = [crate::scan::scan_commit_job(&intent.repo_id, &intent.new_commit, since.as_deref())];
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -71,6 +74,7 @@ impl Hub {
             self.meta.record_commit_intent(intent).await?;
         }
         let (repo_id, name) = (repo_id.to_owned(), name.to_owned());
+        let previous = expected.clone();
         let moved = self
             .blocking(move |git| {
                 if expected.is_none() && git.ref_target(&repo_id, &name)?.is_some() {
@@ -85,7 +89,7 @@ impl Hub {
             .await;
         let Some(intent) = intent else { return moved };
         match moved {
-            Ok(true) => self.apply_intent(intent).await.map(|()| true),
+            Ok(true) => self.apply_intent(intent, previous.as_ref()).await.map(|()| true),
             Ok(false) => Ok(self.meta.discard_commit_intent(&intent.id).await.map(|()| false)?),
             Err(error) => {
                 self.meta.discard_commit_intent(&intent.id).await?;

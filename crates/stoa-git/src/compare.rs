@@ -190,6 +190,28 @@ impl GixStore {
         }
     }
 
+    /// `git rev-list --max-count=N tip --not [exclude] [--all]`.
+    pub(crate) fn new_commits(
+        &self,
+        repo_id: &str,
+        tip: &ObjectId,
+        exclude: Option<&ObjectId>,
+        exclude_refs: bool,
+        limit: usize,
+    ) -> Result<Vec<ObjectId>, GitError> {
+        let dir = self.repo_dir(repo_id)?;
+        let mut command = git(&dir);
+        command.args(["rev-list", &format!("--max-count={limit}"), tip.as_str(), "--not"]);
+        if let Some(exclude) = exclude {
+            command.arg(exclude.as_str());
+        }
+        if exclude_refs {
+            command.arg("--all");
+        }
+        let listed = run("rev-list", &mut command)?;
+        String::from_utf8_lossy(&listed).lines().map(parse_id).collect()
+    }
+
     pub(crate) fn write_empty_tree(&self, repo_id: &str) -> Result<ObjectId, GitError> {
         let repo = self.repo(repo_id)?;
         let tree = repo.write_object(gix::objs::Tree::empty()).map_err(backend)?;

@@ -301,6 +301,17 @@ impl stoa_core::ports::GitStore for GixStore {
     fn is_ancestor(&self, repo_id: &str, ancestor: &ObjectId, descendant: &ObjectId) -> Result<bool, GitError> {
         self.reachable(repo_id, ancestor, descendant)
     }
+
+    fn new_commits(
+        &self,
+        repo_id: &str,
+        tip: &ObjectId,
+        exclude: Option<&ObjectId>,
+        exclude_refs: bool,
+        limit: usize,
+    ) -> Result<Vec<ObjectId>, GitError> {
+        GixStore::new_commits(self, repo_id, tip, exclude, exclude_refs, limit)
+    }
 }
 
 #[cfg(test)]

@@ -178,7 +178,7 @@ impl Hub {
         let entry = activity(&repo, &user, "duplicated", json!({"from": source.full_name()}));
         let intent = intent_for_existing_objects(&repo.id, "refs/heads/main", &head, tags, entry);
         self.meta.record_commit_intent(&intent).await?;
-        self.apply_intent(&intent).await?;
+        self.apply_intent(&intent, None).await?;
         tracing::info!(from = %source.full_name(), to = %target, "repo duplicated");
         self.meta.repo_by_name(repo_type, &target.key()).await?.ok_or(CoreError::RepoNotFound)
     }

@@ -230,4 +230,14 @@ pub trait GitStore: Send + Sync + Debug {
     fn duplicate(&self, from_repo_id: &str, to_repo_id: &str) -> Result<(), GitError>;
     /// Whether `ancestor` is reachable from `descendant` (or equal to it).
     fn is_ancestor(&self, repo_id: &str, ancestor: &ObjectId, descendant: &ObjectId) -> Result<bool, GitError>;
+    /// Commits reachable from `tip` and not from `exclude` (nor from any ref with `exclude_refs`),
+    /// newest first, at most `limit`: what a ref move brings.
+    fn new_commits(
+        &self,
+        repo_id: &str,
+        tip: &ObjectId,
+        exclude: Option<&ObjectId>,
+        exclude_refs: bool,
+        limit: usize,
+    ) -> Result<Vec<ObjectId>, GitError>;
 }

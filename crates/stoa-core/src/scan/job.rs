@@ -29,6 +29,9 @@ pub enum CommitScanState {
 struct ScanPayload {
     repo_id: String,
     commit: String,
+    /// The ref's target before the move: the commits in between are scanned too.
+    #[serde(default)]
+    since: Option<String>,
 }
 
 fn internal(error: impl std::fmt::Display) -> CoreError {
@@ -43,8 +46,30 @@ impl Hub {
             return Ok(());
         };
         let commit = ObjectId::from_hex(&payload.commit).ok_or_else(|| internal("bad commit id in scan job"))?;
+        // The head first: its verdict is what repo info shows.
         self.scan_commit(&repo, &commit).await?;
+        if let Some(since) = payload.since.as_deref().and_then(ObjectId::from_hex) {
+            for older in self.new_commits(&repo.id, &commit, Some(since), false).await? {
+                if older != commit && self.meta.commit_scan(&repo.id, &older.to_string()).await?.is_none() {
+                    self.scan_commit(&repo, &older).await?;
+                }
+            }
+        }
         Ok(())
+    }
+
+    async fn new_commits(
+        &self,
+        repo_id: &str,
+        tip: &ObjectId,
+        exclude: Option<ObjectId>,
+        exclude_refs: bool,
+    ) -> CoreResult<Vec<ObjectId>> {
+        let (repo_id, tip) = (repo_id.to_owned(), tip.clone());
+        self.blocking(move |git| {
+            Ok(git.new_commits(&repo_id, &tip, exclude.as_ref(), exclude_refs, super::MAX_NEW_COMMITS)?)
+        })
+        .await
     }
 
     /// Scans a commit, stores its summary, and quarantines what the policy holds back.
@@ -186,13 +211,15 @@ impl Hub {
         let Some(commit) = ObjectId::from_hex(commit) else {
             return Ok(());
         };
-        let (summary, details) = self.scan_commit(&repo, &commit).await?;
-        match Self::rejection(policy, &summary, &details) {
-            Some(error) => {
-                tracing::warn!(repo = %repo.full_name(), error = %error, "commit rejected by the scanning policy");
-                Err(error)
+        // Every commit no ref reaches yet: a file added and removed again inside one push is
+        // still downloadable by its commit id.
+        for new in self.new_commits(&repo.id, &commit, None, true).await? {
+            let (summary, details) = self.scan_commit(&repo, &new).await?;
+            if let Some(error) = Self::rejection(policy, &summary, &details) {
+                tracing::warn!(repo = %repo.full_name(), commit = %new, error = %error, "commit rejected by the scanning policy");
+                return Err(error);
             }
-            None => Ok(()),
         }
+        Ok(())
     }
 }

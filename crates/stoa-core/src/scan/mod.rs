@@ -27,12 +27,16 @@ pub const SCANNER_VERSION: i64 = 1;
 /// The job kind that scans one commit.
 pub const SCAN_COMMIT: &str = "scan-commit";
 
-/// The job scanning `commit` of a repo, deduplicated per commit.
+/// Commits scanned per ref move: a push of more is scanned at its newest commits only.
+pub const MAX_NEW_COMMITS: usize = 100;
+
+/// The job scanning `commit` of a repo and the commits it brings since `since` (the ref's
+/// previous target), deduplicated per commit.
 #[must_use]
-pub fn scan_commit_job(repo_id: &str, commit: &str) -> NewJob {
+pub fn scan_commit_job(repo_id: &str, commit: &str, since: Option<&str>) -> NewJob {
     NewJob {
         kind: SCAN_COMMIT.to_owned(),
-        payload: serde_json::json!({"repo_id": repo_id, "commit": commit}).to_string(),
+        payload: serde_json::json!({"repo_id": repo_id, "commit": commit, "since": since}).to_string(),
         dedup_key: Some(format!("{repo_id}:{commit}")),
         run_at: stoa_types::time::now_unix(),
     }

@@ -129,8 +129,9 @@ impl Hub {
             Ok(ObjectReader::Remote { size }) => {
                 Ok(Arc::new(FileSource::Remote { hub: self.clone(), key: BlobKey::Lfs(oid), len: size, runtime }))
             }
-            Err(StorageError::NotFound) => match self.xet_file_of(repo, oid.as_str()).await? {
-                Some(file_hash) => {
+            // Granted files count too: a commit is scanned before its ref moves under `reject`.
+            Err(StorageError::NotFound) => match self.meta.xet_file_for_sha256(&repo.id, oid.as_str()).await? {
+                Some((file_hash, _)) => {
                     Ok(Arc::new(FileSource::Xet { hub: self.clone(), file_hash, len: info.pointer.size, runtime }))
                 }
                 None => Err(CoreError::Internal(format!("the content of {} is missing from storage", file.path))),
