@@ -130,12 +130,13 @@ impl Hub {
         };
         summary.safetensors = summary::safetensors_totals(&with_paths, shards.as_ref(), &mut summary.notes);
         summary.gguf = summary::gguf_summary(&with_paths);
-        let text = serde_json::to_string(&summary).map_err(internal)?;
-        self.meta.put_commit_scan(&repo.id, &commit.to_string(), &text, stoa_types::time::now_unix()).await?;
+        // Holds first: once the summary says "done", every file it quarantines is held back.
         let policy = self.scan_policy(&repo.namespace).await?;
         if summary.files.iter().any(|file| policy.action_for(file.status) == Action::Quarantine) {
             self.quarantine_files(repo, policy, &summary).await?;
         }
+        let text = serde_json::to_string(&summary).map_err(internal)?;
+        self.meta.put_commit_scan(&repo.id, &commit.to_string(), &text, stoa_types::time::now_unix()).await?;
         Ok((summary, details))
     }
 
