@@ -196,7 +196,7 @@ impl Hub {
         let intent = match (&command.new, is_branch) {
             (Some(new), true) => {
                 let is_default_branch = command.name == DEFAULT_BRANCH;
-                let tags = if is_default_branch { self.readme_tags_at(repo, new).await? } else { None };
+                let tags = if is_default_branch { self.derived_tags_at(repo, new).await? } else { None };
                 let pr_event = match crate::collab::pull_requests::pr_number(&command.name) {
                     Some(_) => {
                         let (repo_id, commit) = (repo.id.clone(), new.clone());
@@ -253,7 +253,7 @@ impl Hub {
     }
 
     /// The repo's derived tags at `commit` (card, README links and files; see [`tags_at`]).
-    pub(crate) async fn readme_tags_at(&self, repo: &Repo, commit: &ObjectId) -> CoreResult<Option<Vec<String>>> {
+    pub(crate) async fn derived_tags_at(&self, repo: &Repo, commit: &ObjectId) -> CoreResult<Option<Vec<String>>> {
         let (repo_id, repo_type, commit) = (repo.id.clone(), repo.repo_type, commit.clone());
         self.blocking(move |git| Ok(Some(tags_at(git, &repo_id, repo_type, &commit)?))).await
     }

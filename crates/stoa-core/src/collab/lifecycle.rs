@@ -174,7 +174,7 @@ impl Hub {
         let repo = self.meta.repo_by_name(repo_type, &target.key()).await?.ok_or(CoreError::RepoNotFound)?;
         // Tags and last-modified follow the copied main branch.
         let head = self.ref_head(&repo, "refs/heads/main").await?;
-        let tags = self.readme_tags_at(&repo, &head).await?;
+        let tags = self.derived_tags_at(&repo, &head).await?;
         let entry = activity(&repo, &user, "duplicated", json!({"from": source.full_name()}));
         let intent = intent_for_existing_objects(&repo.id, "refs/heads/main", &head, tags, entry);
         self.meta.record_commit_intent(&intent).await?;

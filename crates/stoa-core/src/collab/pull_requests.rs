@@ -208,7 +208,7 @@ impl Hub {
         let merge_commit =
             self.blocking(move |git| Ok(git.commit_of_tree(&repo_id, &tree, &[parent], &signature, &message)?)).await?;
         let is_default_branch = base_ref == "refs/heads/main";
-        let tags = if is_default_branch { self.readme_tags_at(repo, &merge_commit).await? } else { None };
+        let tags = if is_default_branch { self.derived_tags_at(repo, &merge_commit).await? } else { None };
         // The PR's commits already linked their objects to the repo.
         let entry =
             activity(repo, user, "commit", json!({"oid": merge_commit.as_str(), "title": pr.title, "ref": base_ref}));
