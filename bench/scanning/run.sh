@@ -172,7 +172,7 @@ describe_machine() {
     esac
     R[hyperfine]=$(hyperfine --version | awk '{print $2}')
     R[sha256sum]=$(sha256sum --version | head -n1)
-    R[picklescan_py]=$("$VENV/bin/python" -c 'import sys, importlib.metadata as m; print(f"picklescan {m.version(\"picklescan\")} on Python {sys.version.split()[0]}")')
+    R[picklescan_py]=$("$VENV/bin/python" -c 'import sys, importlib.metadata as m; print("picklescan", m.version("picklescan"), "on Python", sys.version.split()[0])')
     R[py_libs]=$("$PY" -c 'import sys, numpy, joblib, safetensors; print(f"Python {sys.version.split()[0]}, numpy {numpy.__version__}, joblib {joblib.__version__}, safetensors {safetensors.__version__}")')
 }
 
@@ -212,8 +212,8 @@ ratio() {
 # spread KEY: min–max and the number of runs
 spread() {
     [ -n "${J[$1]:-}" ] || { echo "n/a"; return; }
-    printf '%s; first run %s s, peak RSS %s MB' "$(jq -r '"\(.min)–\(.max) s, \(.n) runs"' <<<"${J[$1]}")" \
-        "${R[${1}_first_s]}" "${R[${1}_rss]}"
+    printf '%s–%s, %s runs; first run %s s, peak RSS %s MB' "$(fmt_s "$(jq -r .min <<<"${J[$1]}")")" \
+        "$(fmt_s "$(jq -r .max <<<"${J[$1]}")")" "$(jq -r .n <<<"${J[$1]}")" "${R[${1}_first_s]}" "${R[${1}_rss]}"
 }
 
 # what Stoa said: "status (format; imports …; unscannable: …)", or counts over several files
@@ -228,7 +228,8 @@ stoa_says() {
     else
         said=$(jq -r '.status + " (" + (.report.format // "no format")
             + (if .report.pickle then "; imports: " + ([.report.pickle.imports[] | "\(.module).\(.name)"
-                + (if .safety != "innocuous" then " [\(.safety)]" else "" end)] | join(", ")) else "" end)
+                + (if .safety != "innocuous" then " [\(.safety)]" else "" end)] | if . == [] then "none" else join(", ") end)
+               else "" end)
             + (if .report.pickle.unscannable then "; unscannable: " + .report.pickle.unscannable else "" end)
             + (if (.report.notes | length) > 0 then "; notes: " + (.report.notes | join(" / ") | .[0:200]) else "" end)
             + ")"' "$f")
@@ -312,12 +313,17 @@ case_detection() {
 }
 
 # ---- report ----------------------------------------------------------------
+# shellcheck disable=SC2016 # the backquotes are Markdown
+build_text() {
+    if [ -n "${R[build_s]:-}" ]; then printf '%s s (`cargo build --release -p stoa`)' "${R[build_s]}"; else printf 'not built by this run'; fi
+}
+status_of() { jq -r '.status' "$TMP/$1.out" 2>/dev/null | head -n1; }
 mk() { jq -r "$2 // \"n/a\" | tostring" <<<"${R[$1]:-"{}"}"; }
 mib() { awk -v b="$1" 'BEGIN{ if (b == "n/a" || b == "") print "n/a"; else printf "%.1f MiB", b/1048576 }'; }
 
 det_row() { # file description
     local f=$1 k=det_${1//[^a-z0-9]/_} status imports d stoa_flag ps_flag
-    status=$(jq -r '.status' "$TMP/${k}_stoa.out" 2>/dev/null)
+    status=$(status_of "${k}_stoa")
     imports=$(jq -r '[.report.pickle.imports[]? | select(.safety != "innocuous") | "\(.module).\(.name) [\(.safety)]"]
         + (if .report.pickle.unscannable then ["unscannable: " + .report.pickle.unscannable] else [] end)
         + (if .report.format then ["format " + .report.format] else [] end) | join("; ")' "$TMP/${k}_stoa.out" 2>/dev/null)
@@ -325,6 +331,28 @@ det_row() { # file description
     case "$status" in unsafe) stoa_flag="**yes**" ;; unscannable) stoa_flag="unscannable" ;; *) stoa_flag=no ;; esac
     if [ "${d:-0}" -gt 0 ] 2>/dev/null; then ps_flag="**yes**"; else ps_flag=no; fi
     echo "| \`$f\` | $2 | $status, exit ${R[${k}_stoa_rc]} ($imports) | $stoa_flag | $(picklescan_says "${k}_ps") | $ps_flag |"
+}
+
+# a sentence on what the table says: the like-for-like caveat of 2a, and where Stoa is slower
+reading() {
+    local slower=() pair a b n joined
+    for pair in torch_stoa:torch_sha:1 torch_stoa:torch_ps:1 small_stoa:small_ps:2b small_stoa:small_genops:2b \
+                arrays_stoa:arrays_ps:2c arrays_stoa:arrays_genops:2c shards_stoa:shards_st:3 shards_stoa:shards_sha:3; do
+        IFS=: read -r a b n <<<"$pair"
+        awk -v r="$(ratio "$a" "$b")" 'BEGIN{ exit !(r != "n/a" && r+0 > 1) }' \
+            && slower+=("$n vs ${b#*_} ($(ratio "$a" "$b")×)")
+    done
+    printf 'Reading: below 1 Stoa is faster. '
+    if [ "$(status_of tuples_stoa)" = unscannable ]; then
+        printf '2a is not like for like: Stoa stops at its bound (%s) and reports the file **unscannable** (exit %s), where picklescan and the genops walk go through all of it (picklescan: %s MB peak RSS) and find nothing. ' \
+            "$(jq -r '.report.pickle.unscannable' "$TMP/tuples_stoa.out" | sed 's/ at byte.*//')" "${R[tuples_stoa_rc]}" "${R[tuples_ps_rss]}"
+    fi
+    if [ ${#slower[@]} -gt 0 ]; then
+        joined=$(printf '%s; ' "${slower[@]}")
+        printf 'Stoa is slower in: %s.\n' "${joined%; }"
+    else
+        printf 'Stoa is faster in every like-for-like row.\n'
+    fi
 }
 
 section_md() {
@@ -346,7 +374,7 @@ section_md() {
     echo "| --- | --- | --- | --- | --- |"
     echo "| 1 | PyTorch zip, $(mib "$(mk torch_made .bytes)"), $(mk torch_made .tensors) tensors | $(t torch_stoa) | \`sha256sum\` $(t torch_sha) | **$(ratio torch_stoa torch_sha)** |"
     echo "| 1 | same | | picklescan $(t torch_ps) | **$(ratio torch_stoa torch_ps)** |"
-    echo "| 2a | raw pickle, $(mib "$(mk tuples_made .bytes)"): list of $(mk tuples_made .items) 5-tuples (~$(mk tuples_made .opcodes_approx) opcodes) | $(t tuples_stoa) (gives up: see verdicts) | picklescan $(t tuples_ps) | $(ratio tuples_stoa tuples_ps) |"
+    echo "| 2a | raw pickle, $(mib "$(mk tuples_made .bytes)"): list of $(mk tuples_made .items) 5-tuples (~$(mk tuples_made .opcodes_approx) opcodes) | $(t tuples_stoa)$([ "$(status_of tuples_stoa)" = unscannable ] && echo ' (stops at its bounds: unscannable)') | picklescan $(t tuples_ps) | $(ratio tuples_stoa tuples_ps) |"
     echo "| 2a | same | | \`pickletools.genops\` walk $(t tuples_genops) | $(ratio tuples_stoa tuples_genops) |"
     echo "| 2b | raw pickle, $(mib "$(mk small_made .bytes)"): $(mk small_made .items) 5-tuples (~$(mk small_made .opcodes_approx) opcodes) | $(t small_stoa) | picklescan $(t small_ps) | **$(ratio small_stoa small_ps)** |"
     echo "| 2b | same | | \`pickletools.genops\` walk $(t small_genops) | **$(ratio small_stoa small_genops)** |"
@@ -354,6 +382,8 @@ section_md() {
     echo "| 2c | same | | \`pickletools.genops\` walk $(t arrays_genops) | **$(ratio arrays_stoa arrays_genops)** |"
     echo "| 3 | $(mk shards_made .files) safetensors files × $(mib "$(mk shards_made .bytes_each)") ($(mk shards_made .tensors_each) tensors each), one process | $(t shards_stoa) | safetensors \`safe_open\` headers $(t shards_st) | **$(ratio shards_stoa shards_st)** |"
     echo "| 3 | same | | \`sha256sum\` of all $(t shards_sha) | **$(ratio shards_stoa shards_sha)** |"
+    echo
+    reading
     echo
     echo "Verdicts (from the untimed first run) and spread:"
     echo
@@ -402,7 +432,7 @@ section_md() {
     echo "| Stoa | git HEAD ${R[stoa_rev]} (${R[stoa_dirty]} uncommitted changes under crates/ and Cargo.*), binary ${R[stoa_bin]} built ${R[stoa_bin_mtime]} |"
     echo "| quiet machine? | ${R[quiet]:-n/a} |"
     echo "| CPU used by other processes during the run | ${R[foreign]:-n/a} |"
-    echo "| run time | $(elapsed "$T0") s in all, $(elapsed "$BENCH_T0") s after the wait for a quiet machine; build: ${R[build_s]:+${R[build_s]} s (\`cargo build --release -p stoa\`)}${R[build_s]:-not built by this run} |"
+    echo "| run time | $(elapsed "$T0") s in all, $(elapsed "$BENCH_T0") s after the wait for a quiet machine; build: $(build_text) |"
     echo
     if [ ${#NOTES[@]} -gt 0 ]; then
         echo "Notes:"

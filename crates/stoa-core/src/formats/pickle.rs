@@ -18,9 +18,11 @@ use std::rc::Rc;
 
 pub use classify::classify;
 
-const MAX_OPCODES: usize = 1_000_000;
+/// Per pickle. Each opcode takes at least one byte, so inputs bound this too; the limit bounds time.
+const MAX_OPCODES: usize = 200_000_000;
 const MAX_STACK: usize = 10_000;
-const MAX_MEMO: usize = 100_000;
+/// Real vocabularies and state dicts memoise millions of values; each entry is a small handle.
+const MAX_MEMO: usize = 10_000_000;
 /// Objects and dicts whose contents are kept; past this they are opaque (bounded memory).
 const MAX_TRACKED: usize = 100_000;
 /// Items kept per tuple or dict; larger ones are opaque (a wrapper's state has six).
