@@ -105,7 +105,7 @@ impl Hub {
                 LfsOperation::Download => {
                     let linked = self.meta.repo_has_lfs_object(&repo.id, &oid).await?
                         || self.meta.repo_xet_file(&repo.id, oid.as_str()).await?.is_some();
-                    let held = self.meta.quarantined(&repo.id, &format!("lfs:{oid}")).await?;
+                    let held = self.meta.quarantined(&repo.id, &crate::scan::lfs_content_key(oid.as_str())).await?;
                     match stored {
                         Some(_) if linked && held.is_some() => BatchAction::Error {
                             code: 403,

@@ -199,6 +199,18 @@ impl Hub {
         Ok(CommitScanState::Done(summary))
     }
 
+    /// The safetensors and GGUF figures of a scanned commit (`None` while pending).
+    pub async fn commit_scan_metadata(
+        &self,
+        repo: &Repo,
+        commit: &ObjectId,
+    ) -> CoreResult<Option<summary::CommitMetadata>> {
+        let Some(text) = self.meta.commit_scan(&repo.id, &commit.to_string()).await? else {
+            return Ok(None);
+        };
+        Ok(Some(serde_json::from_str(&text).map_err(internal)?))
+    }
+
     /// Refuses a commit before its ref moves when the namespace rejects what it holds. Only
     /// namespaces with a `reject` policy pay for scanning inside the commit.
     pub(crate) async fn enforce_reject_policy(&self, repo_id: &str, commit: &str) -> CoreResult<()> {

@@ -197,7 +197,19 @@ impl FileReport {
 #[must_use]
 pub fn content_key(file: &crate::files::FileEntry) -> String {
     match &file.lfs {
-        Some(info) => format!("lfs:{}", info.pointer.oid),
-        None => format!("git:{}", file.oid),
+        Some(info) => lfs_content_key(info.pointer.oid.as_str()),
+        None => git_content_key(&file.oid.to_string()),
     }
+}
+
+/// The content key of an LFS object (the SQL of `quarantined_xet_file` builds the same).
+#[must_use]
+pub fn lfs_content_key(sha256: &str) -> String {
+    format!("lfs:{sha256}")
+}
+
+/// The content key of a file stored as a git blob.
+#[must_use]
+pub fn git_content_key(blob_id: &str) -> String {
+    format!("git:{blob_id}")
 }

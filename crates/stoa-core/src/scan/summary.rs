@@ -45,6 +45,20 @@ pub struct CommitSummary {
     pub notes: Vec<String>,
 }
 
+/// The part of a commit's summary repo info shows on every call; reading it skips the file
+/// list (thousands of entries) instead of building it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Default)]
+pub struct CommitMetadata {
+    pub safetensors: Option<SafetensorsTotals>,
+    pub gguf: Option<GgufSummary>,
+}
+
+impl From<&CommitSummary> for CommitMetadata {
+    fn from(summary: &CommitSummary) -> Self {
+        Self { safetensors: summary.safetensors.clone(), gguf: summary.gguf.clone() }
+    }
+}
+
 impl CommitSummary {
     /// Files whose verdict is not `safe`, for `securityRepoStatus.filesWithIssues`.
     pub fn files_with_issues(&self) -> impl Iterator<Item = (&ScannedFile, &'static str)> {

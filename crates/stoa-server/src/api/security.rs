@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 use stoa_core::access::RepoLevel;
 use stoa_core::lineage::Lineage;
 use stoa_core::ports::{ObjectId, Repo};
-use stoa_core::scan::summary::CommitSummary;
+use stoa_core::scan::summary::CommitMetadata;
 use stoa_core::scan::{CommitScanState, FileReport, FileStatus};
 use stoa_types::RepoType;
 use stoa_types::wire::TreeEntry;
@@ -41,8 +41,8 @@ pub(crate) fn file_status_json(report: Option<&FileReport>) -> Value {
 /// Adds `securityFileStatus` to tree or paths-info entries of files.
 pub(crate) async fn add_security_statuses(state: &AppState, entries: &mut [TreeEntry]) -> ApiResult<()> {
     let key_of = |entry: &TreeEntry| match &entry.lfs {
-        Some(lfs) => format!("lfs:{}", lfs.oid),
-        None => format!("git:{}", entry.oid),
+        Some(lfs) => stoa_core::scan::lfs_content_key(&lfs.oid),
+        None => stoa_core::scan::git_content_key(&entry.oid),
     };
     let keys: Vec<String> = entries.iter().filter(|entry| entry.kind == "file").map(key_of).collect();
     let reports = state.hub.file_reports(&keys).await.map_err(|error| crate::error::ApiError::new(error, false))?;
@@ -65,8 +65,8 @@ fn repo_status_json(state: &CommitScanState) -> Value {
     }
 }
 
-fn gguf_json(summary: &CommitSummary) -> Option<Value> {
-    summary.gguf.as_ref().map(|gguf| {
+fn gguf_json(metadata: &CommitMetadata) -> Option<Value> {
+    metadata.gguf.as_ref().map(|gguf| {
         let mut object = json!({"total": gguf.total, "architecture": gguf.architecture});
         if let Some(context) = gguf.context_length {
             object["context_length"] = json!(context);
@@ -90,17 +90,24 @@ pub(crate) async fn add_repo_info_fields(
     children_count: bool,
 ) -> ApiResult<()> {
     let fail = |error| caller.fail(error);
-    let scan = state.hub.commit_scan_state(repo, commit).await.map_err(fail)?;
-    if let CommitScanState::Done(summary) = &scan {
-        if let Some(totals) = &summary.safetensors {
+    // Only `securityRepoStatus` needs the file list; the common case reads the figures alone.
+    let metadata = if security_status {
+        let scan = state.hub.commit_scan_state(repo, commit).await.map_err(fail)?;
+        object.insert("securityRepoStatus".to_owned(), repo_status_json(&scan));
+        match &scan {
+            CommitScanState::Done(summary) => Some(CommitMetadata::from(summary)),
+            CommitScanState::Pending => None,
+        }
+    } else {
+        state.hub.commit_scan_metadata(repo, commit).await.map_err(fail)?
+    };
+    if let Some(metadata) = &metadata {
+        if let Some(totals) = &metadata.safetensors {
             object.insert("safetensors".to_owned(), json!({"parameters": totals.parameters, "total": totals.total}));
         }
-        if let Some(gguf) = gguf_json(summary) {
+        if let Some(gguf) = gguf_json(metadata) {
             object.insert("gguf".to_owned(), gguf);
         }
-    }
-    if security_status {
-        object.insert("securityRepoStatus".to_owned(), repo_status_json(&scan));
     }
     if repo.repo_type == RepoType::Model {
         let parents = stoa_core::lineage::parents_of(&repo.tags);
