@@ -39,6 +39,36 @@ pub enum ErrorCode {
     Internal,
 }
 
+/// The four codes the client knows come first; the others are Stoa's own so that every 4xx
+/// carries one.
+impl ErrorCode {
+    /// The machine-readable name sent as `X-Error-Code`.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::RepoNotFound => "RepoNotFound",
+            Self::RevisionNotFound => "RevisionNotFound",
+            Self::EntryNotFound => "EntryNotFound",
+            Self::GatedRepo => "GatedRepo",
+            Self::RateLimited => "RateLimited",
+            Self::InvalidCredentials => "InvalidCredentials",
+            Self::Unauthenticated => "Unauthenticated",
+            Self::Forbidden => "Forbidden",
+            Self::Conflict => "Conflict",
+            Self::BadRequest => "BadRequest",
+            Self::CommitRejected => "CommitRejected",
+            Self::FileQuarantined => "FileQuarantined",
+            Self::InvalidCard => "InvalidCard",
+            Self::PreconditionFailed => "PreconditionFailed",
+            Self::PayloadTooLarge => "PayloadTooLarge",
+            Self::RangeNotSatisfiable => "RangeNotSatisfiable",
+            Self::NotFound => "NotFound",
+            Self::NotImplemented => "NotImplemented",
+            Self::Internal => "InternalError",
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum CoreError {
     #[error("Repository not found")]

@@ -84,32 +84,6 @@ fn status_of(error: &CoreError, anonymous: bool) -> StatusCode {
     }
 }
 
-/// The machine-readable code. The four the client knows come first; the others are Stoa's own
-/// so that every 4xx carries one.
-fn code_name(code: ErrorCode) -> &'static str {
-    match code {
-        ErrorCode::RepoNotFound => "RepoNotFound",
-        ErrorCode::RevisionNotFound => "RevisionNotFound",
-        ErrorCode::EntryNotFound => "EntryNotFound",
-        ErrorCode::GatedRepo => "GatedRepo",
-        ErrorCode::RateLimited => "RateLimited",
-        ErrorCode::InvalidCredentials => "InvalidCredentials",
-        ErrorCode::Unauthenticated => "Unauthenticated",
-        ErrorCode::Forbidden => "Forbidden",
-        ErrorCode::Conflict => "Conflict",
-        ErrorCode::BadRequest => "BadRequest",
-        ErrorCode::CommitRejected => "CommitRejected",
-        ErrorCode::FileQuarantined => "FileQuarantined",
-        ErrorCode::InvalidCard => "InvalidCard",
-        ErrorCode::PreconditionFailed => "PreconditionFailed",
-        ErrorCode::PayloadTooLarge => "PayloadTooLarge",
-        ErrorCode::RangeNotSatisfiable => "RangeNotSatisfiable",
-        ErrorCode::NotFound => "NotFound",
-        ErrorCode::NotImplemented => "NotImplemented",
-        ErrorCode::Internal => "InternalError",
-    }
-}
-
 /// Header values must be visible ASCII; anything else is replaced rather than dropped.
 fn header_safe(text: &str) -> HeaderValue {
     let cleaned: String =
@@ -132,7 +106,7 @@ impl IntoResponse for ApiError {
         body.insert("error".to_owned(), serde_json::Value::String(message.clone()));
         let mut response = (status, axum::Json(serde_json::Value::Object(body))).into_response();
         let headers = response.headers_mut();
-        headers.insert("x-error-code", HeaderValue::from_static(code_name(code)));
+        headers.insert("x-error-code", HeaderValue::from_static(code.name()));
         headers.insert("x-error-message", header_safe(&message));
         if let CoreError::RangeNotSatisfiable { size } = &inner.error
             && let Ok(value) = HeaderValue::from_str(&format!("bytes */{size}"))
@@ -164,7 +138,7 @@ mod tests {
         let error =
             CoreError::InvalidCard("Invalid metadata in README.md: \"license\" must be one of [mit]".to_owned());
         assert_eq!(status_of(&error, false), StatusCode::BAD_REQUEST);
-        assert_eq!(code_name(error.code()), "InvalidCard");
+        assert_eq!(error.code().name(), "InvalidCard");
     }
 
     #[test]

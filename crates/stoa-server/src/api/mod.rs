@@ -77,7 +77,13 @@ pub(crate) async fn dispatch(State(state): State<AppState>, request: Request) ->
     let (parts, body) = request.into_parts();
     let query = QueryParams::parse(parts.uri.query());
     let Some(endpoint) = endpoint::parse(parts.uri.path()) else {
-        return ApiError::not_found_route(parts.method.as_str(), parts.uri.path()).into_response();
+        // Not an API path: a web page, or nothing.
+        let (method, path) = (parts.method.clone(), parts.uri.path().to_owned());
+        let web = stoa_web::Web::new(state.hub.clone(), state.public_url.base());
+        return match stoa_web::page(&web, Request::from_parts(parts, body)).await {
+            Some(page) => page,
+            None => ApiError::not_found_route(method.as_str(), &path).into_response(),
+        };
     };
     let repo = endpoint.repo().clone();
     let result = route(&state, &parts.method, &parts.headers, endpoint, query, body).await;
