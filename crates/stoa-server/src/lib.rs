@@ -42,6 +42,13 @@ pub struct AppState {
     pub rate_limiter: Option<std::sync::Arc<rate_limit::RateLimiter>>,
 }
 
+impl AppState {
+    /// The web pages over the same hub and public URL.
+    pub(crate) fn web(&self) -> stoa_web::Web {
+        stoa_web::Web::new(self.hub.clone(), self.public_url.base())
+    }
+}
+
 /// When the LFS batch answer offers multipart uploads (only to clients that ask for them).
 #[derive(Debug, Clone, Copy)]
 pub struct LfsSettings {

@@ -1,7 +1,8 @@
-//! Rate limits as the Hub applies them (security.md §7.5): two buckets, `api` and `resolvers`
-//! (file downloads and transfers), counted over fixed five-minute windows per token (or session)
-//! and per client address for anonymous callers; and a stricter `auth` bucket for sign-in,
-//! sign-up and password changes, always per client address (password guessing). Every counted answer carries
+//! Rate limits as the Hub applies them (security.md §7.5): three buckets, `api`, `resolvers`
+//! (file downloads and transfers) and `pages` (web pages), counted over fixed five-minute windows
+//! per token (or session) and per client address for anonymous callers; and a stricter `auth`
+//! bucket for sign-in, sign-up and password changes (API and web forms), always per client
+//! address (password guessing). Every counted answer carries
 //! `RateLimit: "<bucket>";r=<remaining>;t=<seconds left>` and
 //! `RateLimit-Policy: "fixed window";"<bucket>";q=<quota>;w=300`; past the quota the answer is
 //! 429 (`X-Error-Code: RateLimited`, `Retry-After`), which huggingface_hub waits out.
@@ -14,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderMap, HeaderValue};
+use axum::http::{HeaderMap, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use stoa_core::CoreError;
@@ -33,6 +34,8 @@ pub struct RateLimitSettings {
     pub resolvers: u64,
     pub anonymous_api: u64,
     pub anonymous_resolvers: u64,
+    pub pages: u64,
+    pub anonymous_pages: u64,
     /// Sign-in, sign-up and password changes per client address.
     pub auth: u64,
 }
@@ -41,7 +44,15 @@ impl Default for RateLimitSettings {
     /// Ten times the Hub's free-account figures, so that tools and CI jobs rarely meet them
     /// while a runaway script or a scraper still does.
     fn default() -> Self {
-        Self { api: 10_000, resolvers: 50_000, anonymous_api: 5_000, anonymous_resolvers: 30_000, auth: 30 }
+        Self {
+            api: 10_000,
+            resolvers: 50_000,
+            anonymous_api: 5_000,
+            anonymous_resolvers: 30_000,
+            pages: 2_000,
+            anonymous_pages: 1_000,
+            auth: 30,
+        }
     }
 }
 
@@ -49,6 +60,7 @@ impl Default for RateLimitSettings {
 enum Bucket {
     Api,
     Resolvers,
+    Pages,
     Auth,
 }
 
@@ -57,12 +69,14 @@ impl Bucket {
         match self {
             Self::Api => "api",
             Self::Resolvers => "resolvers",
+            Self::Pages => "pages",
             Self::Auth => "auth",
         }
     }
 
-    fn of(path: &str) -> Self {
-        if matches!(path, "/api/login" | "/api/signup" | "/api/settings/password") {
+    fn of(method: &Method, path: &str) -> Self {
+        let web_sign_in = method == Method::POST && matches!(path, "/login" | "/join");
+        if web_sign_in || matches!(path, "/api/login" | "/api/signup" | "/api/settings/password") {
             return Self::Auth;
         }
         let transfer = path.contains("/resolve/")
@@ -70,7 +84,13 @@ impl Bucket {
             || path.starts_with("/lfs/")
             || path.contains("/info/lfs/")
             || path.ends_with("/git-upload-pack");
-        if transfer { Self::Resolvers } else { Self::Api }
+        if transfer {
+            Self::Resolvers
+        } else if !path.starts_with("/api/") && !path.starts_with("/static/") && stoa_web::is_web_path(method, path) {
+            Self::Pages
+        } else {
+            Self::Api
+        }
     }
 }
 
@@ -102,6 +122,8 @@ impl RateLimiter {
             (Bucket::Resolvers, false) => self.settings.resolvers,
             (Bucket::Api, true) => self.settings.anonymous_api,
             (Bucket::Resolvers, true) => self.settings.anonymous_resolvers,
+            (Bucket::Pages, false) => self.settings.pages,
+            (Bucket::Pages, true) => self.settings.anonymous_pages,
             (Bucket::Auth, _) => self.settings.auth,
         };
         if quota == 0 {
@@ -147,7 +169,7 @@ fn headers_of(verdict: &Verdict) -> [(&'static str, HeaderValue); 2] {
 pub(crate) async fn rate_limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let Some(limiter) = state.rate_limiter.clone() else { return next.run(request).await };
     let address = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0);
-    let bucket = Bucket::of(request.uri().path());
+    let bucket = Bucket::of(request.method(), request.uri().path());
     let (caller, anonymous) = if bucket == Bucket::Auth {
         // Guessing passwords is limited per address, whatever credentials come along.
         caller_key(&HeaderMap::new(), address)
@@ -190,6 +212,8 @@ mod tests {
             resolvers: 0,
             anonymous_api: 1,
             anonymous_resolvers: 1,
+            pages: 1,
+            anonymous_pages: 1,
             auth: 1,
         });
         let start = Instant::now();
@@ -206,10 +230,14 @@ mod tests {
 
     #[test]
     fn downloads_and_transfers_count_as_resolvers() {
-        assert_eq!(Bucket::of("/alice/m/resolve/main/x.bin"), Bucket::Resolvers);
-        assert_eq!(Bucket::of("/xet/v1/xorbs/default/abc"), Bucket::Resolvers);
-        assert_eq!(Bucket::of("/alice/m.git/git-upload-pack"), Bucket::Resolvers);
-        assert_eq!(Bucket::of("/api/models/alice/m"), Bucket::Api);
-        assert_eq!(Bucket::of("/api/login"), Bucket::Auth);
+        assert_eq!(Bucket::of(&Method::GET, "/alice/m/resolve/main/x.bin"), Bucket::Resolvers);
+        assert_eq!(Bucket::of(&Method::GET, "/xet/v1/xorbs/default/abc"), Bucket::Resolvers);
+        assert_eq!(Bucket::of(&Method::GET, "/alice/m.git/git-upload-pack"), Bucket::Resolvers);
+        assert_eq!(Bucket::of(&Method::GET, "/api/models/alice/m"), Bucket::Api);
+        assert_eq!(Bucket::of(&Method::GET, "/api/login"), Bucket::Auth);
+        assert_eq!(Bucket::of(&Method::POST, "/login"), Bucket::Auth);
+        assert_eq!(Bucket::of(&Method::GET, "/login"), Bucket::Pages);
+        assert_eq!(Bucket::of(&Method::GET, "/alice/m/tree/main"), Bucket::Pages);
+        assert_eq!(Bucket::of(&Method::GET, "/static/stoa.css"), Bucket::Api);
     }
 }

@@ -24,6 +24,7 @@ use axum::http::Request;
 use axum::response::Response;
 use stoa_core::Hub;
 
+pub use highlight::warm_up;
 pub use routes::is_web_path;
 
 /// What the pages share: the domain and where the hub is served.

@@ -55,6 +55,8 @@ pub(crate) struct RateLimitConfig {
     pub(crate) resolvers: Option<u64>,
     pub(crate) anonymous_api: Option<u64>,
     pub(crate) anonymous_resolvers: Option<u64>,
+    pub(crate) pages: Option<u64>,
+    pub(crate) anonymous_pages: Option<u64>,
     pub(crate) auth: Option<u64>,
 }
 

@@ -115,6 +115,10 @@ fn rate_limits(file: &FileConfig) -> anyhow::Result<Option<RateLimitSettings>> {
         anonymous_resolvers: env_number("STOA_RATE_LIMIT_ANONYMOUS_RESOLVERS")?
             .or(section.anonymous_resolvers)
             .unwrap_or(defaults.anonymous_resolvers),
+        pages: env_number("STOA_RATE_LIMIT_PAGES")?.or(section.pages).unwrap_or(defaults.pages),
+        anonymous_pages: env_number("STOA_RATE_LIMIT_ANONYMOUS_PAGES")?
+            .or(section.anonymous_pages)
+            .unwrap_or(defaults.anonymous_pages),
         auth: env_number("STOA_RATE_LIMIT_AUTH")?.or(section.auth).unwrap_or(defaults.auth),
     }))
 }
@@ -186,6 +190,8 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let jobs = tokio::spawn(async move {
         jobs_hub.run_background_jobs(worker, Duration::from_secs(JOBS_EVERY_SECONDS), jobs_stopped).await;
     });
+    // The web's code highlighter loads its syntaxes once (tens of ms): before the first file page.
+    tokio::task::spawn_blocking(stoa_web::warm_up);
     let state = AppState {
         hub,
         public_url: Arc::new(PublicUrl::new(&public_url)),
