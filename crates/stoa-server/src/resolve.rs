@@ -91,7 +91,15 @@ fn content_disposition(path: &str) -> HeaderValue {
     let ascii: String =
         name.chars().map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' { c } else { '_' }).collect();
     let encoded = percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC).to_string();
-    header_value(&format!("inline; filename*=UTF-8''{encoded}; filename=\"{ascii}\";"))
+    // Markup a browser could render (HTML, SVG, XML, scripts) is only ever a download, even
+    // though it is also sent as text/plain with nosniff (security.md §7.1).
+    let extension = name.rsplit_once('.').map(|(_, extension)| extension.to_ascii_lowercase()).unwrap_or_default();
+    let disposition = if matches!(extension.as_str(), "html" | "htm" | "xhtml" | "svg" | "xml" | "js") {
+        "attachment"
+    } else {
+        "inline"
+    };
+    header_value(&format!("{disposition}; filename*=UTF-8''{encoded}; filename=\"{ascii}\";"))
 }
 
 /// Rebuilds bytes `start..start+length` of a Xet file for a client that does not speak Xet.

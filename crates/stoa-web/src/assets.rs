@@ -4,7 +4,13 @@ use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 
-const STYLESHEET: &str = include_str!("../static/stoa.css");
+/// One stylesheet, one request: the frame's rules, then each area's.
+const STYLESHEET: &str = concat!(
+    include_str!("../static/stoa.css"),
+    include_str!("../static/repo.css"),
+    include_str!("../static/collab.css"),
+    include_str!("../static/forms.css"),
+);
 const SCRIPT: &str = include_str!("../static/stoa.js");
 
 pub(crate) fn asset(name: &str) -> Option<Response> {

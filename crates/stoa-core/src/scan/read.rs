@@ -114,6 +114,32 @@ async fn read_xet_range(hub: &Hub, file_hash: &stoa_xet::XetHash, start: u64, le
 }
 
 impl Hub {
+    /// Bytes `start..start+length` of a file's content wherever it is stored: a git blob, an LFS
+    /// object (local or remote), or a Xet file rebuilt from its xorbs. For callers that stream a
+    /// file in pieces (the web's raw view of a file only Xet holds).
+    pub async fn read_file_range(&self, repo: &Repo, file: &FileEntry, start: u64, length: u64) -> CoreResult<Vec<u8>> {
+        let end = start
+            .checked_add(length)
+            .filter(|end| *end <= file.size)
+            .ok_or(CoreError::RangeNotSatisfiable { size: file.size })?;
+        if length == 0 {
+            return Ok(Vec::new());
+        }
+        let Some(info) = &file.lfs else {
+            let bytes = self.read_git_blob(repo, &file.oid).await?;
+            let range = usize::try_from(start).unwrap_or(usize::MAX)..usize::try_from(end).unwrap_or(usize::MAX);
+            return bytes.get(range).map(<[u8]>::to_vec).ok_or(CoreError::RangeNotSatisfiable { size: file.size });
+        };
+        let oid = &info.pointer.oid;
+        match self.blobs.size(oid).await? {
+            Some(_) => read_object_range(self, &BlobKey::Lfs(oid.clone()), start, length).await,
+            None => match self.meta.xet_file_for_sha256(&repo.id, oid.as_str()).await? {
+                Some((file_hash, _)) => read_xet_range(self, &file_hash, start, length).await,
+                None => Err(CoreError::Internal(format!("the content of {} is missing from storage", file.path))),
+            },
+        }
+    }
+
     /// Opens a file of a commit for scanning.
     pub(crate) async fn file_source(&self, repo: &Repo, file: &FileEntry) -> CoreResult<Arc<FileSource>> {
         let runtime = tokio::runtime::Handle::current();

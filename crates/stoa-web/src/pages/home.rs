@@ -31,7 +31,7 @@ pub(crate) async fn home(ctx: &Ctx<'_>) -> PageResult {
         recent.extend(hub.list_repos(principal, query(repo_type, RepoSort::LastModified, LIST_LENGTH)).await?);
     }
     trending.sort_by(|a, b| b.downloads.cmp(&a.downloads).then(b.likes.cmp(&a.likes)));
-    recent.sort_by(|a, b| b.last_modified.cmp(&a.last_modified));
+    recent.sort_by_key(|repo| std::cmp::Reverse(repo.last_modified));
     let items = |repos: &[stoa_core::ports::Repo]| {
         repos.iter().take(LIST_LENGTH as usize).map(|repo| RepoItem::new(repo, now)).collect()
     };

@@ -1,11 +1,15 @@
 //! Repo pages: the repo is found once (as the viewer may see it) and handed to the page.
 
 mod access;
+mod card;
+mod diff;
+mod discussion_view;
 mod discussions;
 mod files;
 mod history;
 mod overview;
 mod settings;
+mod tree_view;
 mod upload;
 
 use axum::body::Body;
