@@ -4,7 +4,8 @@
 #   into ~/.cache/stoa-tools), a Python venv with pinned huggingface_hub; then format and lint
 #   gates, Rust unit and integration tests (stores against SQLite, PostgreSQL, files, memory
 #   and S3), and the compatibility suite that drives the real `stoa` binary with the real
-#   clients, on the embedded defaults and on PostgreSQL + S3.
+#   clients, on the embedded defaults and on PostgreSQL + S3; then the web pages in headless Chromium
+#   (scripts/browser.sh installs Debian's chromium and chromium-driver; tests/web/run.sh).
 # Usage: scripts/test.sh          (from anywhere; CI runs exactly this via .ci/run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -56,5 +57,9 @@ cargo build -p stoa
 
 step "compatibility suite (real huggingface_hub, curl; embedded, then PostgreSQL + S3)"
 tests/compat/run.sh
+
+step "web tests (headless Chromium)"
+scripts/browser.sh
+tests/web/run.sh
 
 step "all tests passed"

@@ -91,6 +91,9 @@ pub(crate) async fn overview(ctx: &Ctx<'_>, repo: &RepoCtx) -> PageResult {
         Some(entry) if entry.lfs.is_none() && entry.size <= MAX_CARD_BYTES => {
             Some(String::from_utf8_lossy(&hub.read_git_blob(&repo.repo, &entry.oid).await?).into_owned())
         }
+        Some(entry) if entry.lfs.is_some() => {
+            Some("*The card is stored as a large (LFS) file and is not shown.*".to_owned())
+        }
         Some(_) => Some("*The card is too large to show.*".to_owned()),
         None => None,
     };
