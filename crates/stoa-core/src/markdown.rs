@@ -5,27 +5,12 @@
 //!
 //! Cards may also have their fenced code blocks highlighted ([`render_markdown_highlighted`]):
 //! the highlighter's HTML goes in before sanitising, and the only thing the sanitiser lets
-//! through for it is `class` on `span` with one of [`HIGHLIGHT_CLASSES`].
+//! through for it is `class` on `span` with one of the highlighter's token classes.
 
 use pulldown_cmark::{CodeBlockKind, CowStr, Event, Options, Parser, Tag, TagEnd, html};
 
 /// Longest input rendered; longer text is cut (comments are capped well below this).
 const MAX_MARKDOWN_BYTES: usize = 1024 * 1024;
-
-/// The token classes a highlighted code block may keep: the ones the stylesheet colours
-/// (syntect scope names with an `hl-` prefix). Any other class is dropped by the sanitiser.
-pub const HIGHLIGHT_CLASSES: &[&str] = &[
-    "hl-comment",
-    "hl-string",
-    "hl-constant",
-    "hl-keyword",
-    "hl-storage",
-    "hl-entity",
-    "hl-name",
-    "hl-support",
-    "hl-variable",
-    "hl-parameter",
-];
 
 #[must_use]
 pub fn render_markdown(text: &str) -> String {
@@ -37,9 +22,13 @@ pub fn render_markdown(text: &str) -> String {
 
 /// Like [`render_markdown`], with each fenced or indented code block's content replaced by
 /// `highlight(language, code)` (language empty when the fence names none). The callback's HTML
-/// is sanitised with the rest: only `span class="hl-..."` survives of what it adds.
+/// is sanitised with the rest: only `span` with one of `token_classes` survives of what it adds.
 #[must_use]
-pub fn render_markdown_highlighted(text: &str, highlight: &dyn Fn(&str, &str) -> String) -> String {
+pub fn render_markdown_highlighted(
+    text: &str,
+    highlight: &dyn Fn(&str, &str) -> String,
+    token_classes: &[&'static str],
+) -> String {
     let mut events = Vec::new();
     // The open code block: its language and the text gathered so far.
     let mut block: Option<(String, String)> = None;
@@ -69,7 +58,7 @@ pub fn render_markdown_highlighted(text: &str, highlight: &dyn Fn(&str, &str) ->
     let mut unsafe_html = String::with_capacity(text.len().min(MAX_MARKDOWN_BYTES) * 2);
     html::push_html(&mut unsafe_html, events.into_iter());
     let mut builder = sanitiser();
-    builder.add_allowed_classes("span", HIGHLIGHT_CLASSES);
+    builder.add_allowed_classes("span", token_classes);
     builder.clean(&unsafe_html).to_string()
 }
 
@@ -85,7 +74,7 @@ fn options() -> Options {
     Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH
 }
 
-fn sanitiser() -> ammonia::Builder<'static> {
+fn sanitiser<'a>() -> ammonia::Builder<'a> {
     let mut builder = ammonia::Builder::default();
     builder
         .url_schemes(["http", "https", "mailto"].into_iter().collect())
@@ -132,6 +121,7 @@ mod tests {
         let html = render_markdown_highlighted(
             "# T\n\n```py title\nx = '<b>'\n```\n\n<span class=\"hl-keyword\">z</span>",
             &highlight,
+            &["hl-keyword"],
         );
         assert!(html.contains("<pre><code><span class=\"hl-keyword\">x</span>"), "{html}");
         for forbidden in ["onclick", "<script", "style=", "evil", "hl-source"] {

@@ -40,13 +40,9 @@ pub struct AppState {
     pub redirect_downloads: bool,
     /// `None` switches rate limiting off.
     pub rate_limiter: Option<std::sync::Arc<rate_limit::RateLimiter>>,
-}
-
-impl AppState {
-    /// The web pages over the same hub and public URL.
-    pub(crate) fn web(&self) -> stoa_web::Web {
-        stoa_web::Web::new(self.hub.clone(), self.public_url.base())
-    }
+    /// The web pages, over the same hub and public URL (`stoa_web::Web::new`); one per server,
+    /// as it holds the pages' caches.
+    pub web: stoa_web::Web,
 }
 
 /// When the LFS batch answer offers multipart uploads (only to clients that ask for them).

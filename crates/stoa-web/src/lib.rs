@@ -11,6 +11,7 @@
 //! never served inline as HTML or SVG.
 
 mod assets;
+mod cache;
 mod form;
 mod format;
 mod highlight;
@@ -19,31 +20,60 @@ mod respond;
 mod routes;
 mod session;
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use axum::body::Body;
 use axum::http::Request;
 use axum::response::Response;
+use cache::BoundedCache;
 use stoa_core::Hub;
+use stoa_core::ports::CommitInfo;
 
 pub use highlight::warm_up;
 pub use routes::is_web_path;
 
-/// What the pages share: the domain and where the hub is served.
+/// What the pages share: the domain, where the hub is served, and the caches of what they
+/// compute from immutable content. Cheap to clone; make one per server.
 #[derive(Debug, Clone)]
 pub struct Web {
     hub: Hub,
     /// The public base URL (no trailing `/`): the origin forms must come from, and whether
     /// cookies are `Secure`.
-    base_url: std::sync::Arc<str>,
+    base_url: Arc<str>,
+    caches: Arc<PageCaches>,
+}
+
+/// Memory the page caches may hold, all together.
+const PAGE_CACHE_BYTES: usize = 64 * 1024 * 1024;
+
+#[derive(Debug)]
+pub(crate) struct PageCaches {
+    /// Highlighted files and rendered cards, by blob id.
+    pub(crate) html: BoundedCache<Arc<str>>,
+    /// The last commit of each entry of a folder page, by repo, commit and entries.
+    pub(crate) last_commits: BoundedCache<Arc<HashMap<String, CommitInfo>>>,
+    /// A commit's page content (its log entry, parent and diff), by repo and commit.
+    pub(crate) commits: BoundedCache<Arc<pages::CommitDiff>>,
 }
 
 impl Web {
     #[must_use]
     pub fn new(hub: Hub, base_url: &str) -> Self {
-        Self { hub, base_url: base_url.trim_end_matches('/').into() }
+        let caches = PageCaches {
+            html: BoundedCache::new(PAGE_CACHE_BYTES / 2),
+            last_commits: BoundedCache::new(PAGE_CACHE_BYTES / 4),
+            commits: BoundedCache::new(PAGE_CACHE_BYTES / 4),
+        };
+        Self { hub, base_url: base_url.trim_end_matches('/').into(), caches: Arc::new(caches) }
     }
 
     pub(crate) fn hub(&self) -> &Hub {
         &self.hub
+    }
+
+    pub(crate) fn caches(&self) -> &PageCaches {
+        &self.caches
     }
 
     pub(crate) fn secure_cookies(&self) -> bool {

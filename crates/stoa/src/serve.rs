@@ -193,6 +193,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     // The web's code highlighter loads its syntaxes once (tens of ms): before the first file page.
     tokio::task::spawn_blocking(stoa_web::warm_up);
     let state = AppState {
+        web: stoa_web::Web::new(hub.clone(), &public_url),
         hub,
         public_url: Arc::new(PublicUrl::new(&public_url)),
         lfs,

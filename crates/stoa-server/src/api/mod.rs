@@ -79,7 +79,7 @@ pub(crate) async fn dispatch(State(state): State<AppState>, request: Request) ->
     let Some(endpoint) = endpoint::parse(parts.uri.path()) else {
         // Not an API path: a web page, or nothing.
         let (method, path) = (parts.method.clone(), parts.uri.path().to_owned());
-        return match stoa_web::page(&state.web(), Request::from_parts(parts, body)).await {
+        return match stoa_web::page(&state.web, Request::from_parts(parts, body)).await {
             Some(page) => page,
             None => ApiError::not_found_route(method.as_str(), &path).into_response(),
         };

@@ -63,6 +63,7 @@ impl TestApp {
             direct_uploads: false,
         };
         let state = AppState {
+            web: stoa_web::Web::new(hub.clone(), BASE),
             hub: hub.clone(),
             public_url: Arc::new(PublicUrl::new(BASE)),
             lfs,

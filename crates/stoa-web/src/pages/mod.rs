@@ -6,6 +6,8 @@ pub(crate) mod listing;
 mod new_repo;
 mod profile;
 mod repo;
+
+pub(crate) use repo::CommitDiff;
 mod search;
 mod tokens;
 

@@ -4,6 +4,8 @@
 //! page: text as `text/plain`, the four common image types as images, everything else as an
 //! `application/octet-stream` attachment, always with `nosniff` and a sandboxing CSP.
 
+use std::sync::Arc;
+
 use askama::Template;
 use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -73,7 +75,7 @@ pub(crate) async fn tree(ctx: &Ctx<'_>, repo: &RepoCtx, revision: &str, path: &s
     let start = (page - 1) * TREE_PAGE;
     let shown = &entries[start.min(total)..(start + TREE_PAGE).min(total)];
     let last_commits = total <= tree_view::LAST_COMMIT_MAX_ENTRIES;
-    let rows = tree_view::entry_rows(hub, repo, revision, &resolved.commit, shown, last_commits).await?;
+    let rows = tree_view::entry_rows(ctx.web, repo, revision, &resolved.commit, shown, last_commits).await?;
     let base = file_url(repo, "tree", revision, path);
     let refs = tree_view::ref_switcher(hub, &ctx.viewer.principal, repo, revision, base.clone()).await?;
     let page = TreePage {
@@ -108,7 +110,7 @@ struct BlobPage {
 enum FileView {
     /// Escaped (and highlighted when the syntax is known) text.
     Text {
-        html: String,
+        html: Arc<str>,
         lines: usize,
     },
     Image,
@@ -221,7 +223,16 @@ pub(crate) async fn blob(ctx: &Ctx<'_>, repo: &RepoCtx, revision: &str, path: &s
         let bytes = hub.read_git_blob(&repo.repo, &entry.oid).await?;
         match as_text(&bytes) {
             Some(text) => {
-                FileView::Text { html: crate::highlight::highlight(path, None, text), lines: text.lines().count() }
+                let key = format!("blob:{}:{}", entry.oid, tree_view::file_name(path));
+                let html = match ctx.web.caches().html.get(&key) {
+                    Some(html) => html,
+                    None => {
+                        let html: Arc<str> = crate::highlight::highlight(path, None, text).into();
+                        ctx.web.caches().html.insert(key, html.clone(), html.len());
+                        html
+                    }
+                };
+                FileView::Text { html, lines: text.lines().count() }
             }
             None => FileView::Binary,
         }

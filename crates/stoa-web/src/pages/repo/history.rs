@@ -1,8 +1,10 @@
 //! Commit history, one commit's diff, and the branches and tags.
 
+use std::sync::Arc;
+
 use askama::Template;
 use stoa_core::CoreError;
-use stoa_core::ports::{EntryKind, GitRef};
+use stoa_core::ports::{CommitInfo, EntryKind, GitRef, ObjectId};
 
 use super::diff::{self, DiffFile};
 use super::tree_view::file_url;
@@ -86,18 +88,46 @@ struct CommitPage {
     tree_url: String,
     /// (short id, url) of the first parent.
     parent: Option<(String, String)>,
-    files: Vec<DiffFile>,
+    /// The changed files (`diff.files`).
+    diff: Arc<CommitDiff>,
     /// Set for a root commit with more files than are listed.
     more_files: bool,
 }
 
-pub(crate) async fn commit(ctx: &Ctx<'_>, repo: &RepoCtx, id: &str) -> PageResult {
+/// What a commit's page shows besides the frame: computed once per commit (it never changes).
+#[derive(Debug)]
+pub(crate) struct CommitDiff {
+    info: CommitInfo,
+    parent: Option<CommitInfo>,
+    files: Vec<DiffFile>,
+    more_files: bool,
+}
+
+impl CommitDiff {
+    /// A rough size in bytes, for the cache's bound.
+    fn weight(&self) -> usize {
+        self.info.message.len()
+            + self
+                .files
+                .iter()
+                .map(|file| file.path.len() + file.lines.iter().map(|line| line.text.len() + 32).sum::<usize>())
+                .sum::<usize>()
+            + 256
+    }
+}
+
+async fn commit_diff(ctx: &Ctx<'_>, repo: &RepoCtx, resolved: &ObjectId) -> Result<Arc<CommitDiff>, CoreError> {
     let hub = ctx.hub();
-    let resolved = hub.resolve_revision(&repo.repo, id).await?;
-    let sha = resolved.commit.to_string();
+    // Rights first: the cache holds content, not decisions.
+    hub.check_content_read(&ctx.viewer.principal, &repo.repo).await?;
+    let key = format!("{}:{resolved}", repo.repo.id);
+    if let Some(cached) = ctx.web.caches().commits.get(&key) {
+        return Ok(cached);
+    }
+    let sha = resolved.to_string();
     // The first-parent log from the commit: itself, then its parent (if any).
     let mut log = hub.list_commits(&repo.repo, &sha, 0, 2).await?.commits.into_iter();
-    let info = log.next().ok_or_else(|| CoreError::RevisionNotFound(id.to_owned()))?;
+    let info = log.next().ok_or_else(|| CoreError::RevisionNotFound(sha.clone()))?;
     let parent = log.next();
     let mut more_files = false;
     let files = match &parent {
@@ -107,8 +137,7 @@ pub(crate) async fn commit(ctx: &Ctx<'_>, repo: &RepoCtx, id: &str) -> PageResul
         }
         None => {
             // No parent to compare with: every file was added. Listing shows names only.
-            hub.check_content_read(&ctx.viewer.principal, &repo.repo).await?;
-            let entries = hub.list_tree(&repo.repo, &resolved.commit, None, true).await?;
+            let entries = hub.list_tree(&repo.repo, resolved, None, true).await?;
             let files: Vec<DiffFile> = entries
                 .into_iter()
                 .filter(|entry| entry.kind == EntryKind::File)
@@ -124,6 +153,16 @@ pub(crate) async fn commit(ctx: &Ctx<'_>, repo: &RepoCtx, id: &str) -> PageResul
             files.into_iter().take(MAX_ROOT_FILES).collect()
         }
     };
+    let diff = Arc::new(CommitDiff { info, parent, files, more_files });
+    ctx.web.caches().commits.insert(key, diff.clone(), diff.weight());
+    Ok(diff)
+}
+
+pub(crate) async fn commit(ctx: &Ctx<'_>, repo: &RepoCtx, id: &str) -> PageResult {
+    let resolved = ctx.hub().resolve_revision(&repo.repo, id).await?;
+    let sha = resolved.commit.to_string();
+    let diff = commit_diff(ctx, repo, &resolved.commit).await?;
+    let CommitDiff { info, parent, more_files, .. } = &*diff;
     let body = info.message.strip_prefix(info.title.as_str()).unwrap_or(&info.message).trim().to_owned();
     let page = CommitPage {
         chrome: ctx.chrome(format!("{} · {}", info.title, repo.repo.full_name())),
@@ -131,13 +170,13 @@ pub(crate) async fn commit(ctx: &Ctx<'_>, repo: &RepoCtx, id: &str) -> PageResul
         short_id: short(&sha),
         tree_url: file_url(repo, "tree", &sha, ""),
         id: sha,
-        title: info.title,
+        title: info.title.clone(),
         body,
-        author: info.author,
+        author: info.author.clone(),
         date: format::date(info.time.saturating_mul(1000)),
-        parent: parent.map(|parent| (short(parent.id.as_str()), format!("{}/commit/{}", repo.url, parent.id))),
-        files,
-        more_files,
+        parent: parent.as_ref().map(|parent| (short(parent.id.as_str()), format!("{}/commit/{}", repo.url, parent.id))),
+        diff: diff.clone(),
+        more_files: *more_files,
     };
     render(&page)
 }

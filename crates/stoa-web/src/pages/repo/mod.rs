@@ -16,6 +16,8 @@ use axum::body::Body;
 use stoa_core::access::RepoLevel;
 use stoa_core::ports::Repo;
 
+pub(crate) use history::CommitDiff;
+
 use super::{Ctx, PageResult};
 use crate::format;
 use crate::routes::{RepoPage, RepoRoute};

@@ -1,5 +1,7 @@
 //! The repo's front page: the card, the metadata side panel, and the access form of a gated repo.
 
+use std::sync::Arc;
+
 use askama::Template;
 use serde_json::{Map, Value};
 use stoa_core::CoreError;
@@ -21,7 +23,7 @@ struct OverviewPage {
     chrome: Chrome,
     header: RepoHeader,
     /// Sanitised HTML of the card's body; `None` when the repo has no README.
-    card_html: Option<String>,
+    card_html: Option<Arc<str>>,
     /// Why the front matter could not be read.
     card_error: Option<String>,
     upload_url: Option<String>,
@@ -87,8 +89,11 @@ pub(crate) async fn overview(ctx: &Ctx<'_>, repo: &RepoCtx) -> PageResult {
     let resolved = hub.resolve_revision(&repo.repo, "main").await?;
     let commit = &resolved.commit;
 
+    // The README's blob id names its rendered card in the page cache.
+    let mut card_key = None;
     let readme = match hub.file_at(&repo.repo, commit, "README.md").await? {
         Some(entry) if entry.lfs.is_none() && entry.size <= MAX_CARD_BYTES => {
+            card_key = Some(format!("card:{}", entry.oid));
             Some(String::from_utf8_lossy(&hub.read_git_blob(&repo.repo, &entry.oid).await?).into_owned())
         }
         Some(entry) if entry.lfs.is_some() => {
@@ -102,10 +107,20 @@ pub(crate) async fn overview(ctx: &Ctx<'_>, repo: &RepoCtx) -> PageResult {
         Some(Err(error)) => (None, Some(error.to_string())),
         None => (None, None),
     };
-    let card_html = readme.as_deref().map(|text| {
-        stoa_core::markdown::render_markdown_highlighted(card::card_body(text), &|language, code| {
-            crate::highlight::highlight("", Some(language), code)
-        })
+    let cached = card_key.as_deref().and_then(|key| ctx.web.caches().html.get(key));
+    let card_html = cached.or_else(|| {
+        let text = readme.as_deref()?;
+        let classes: Vec<&str> = crate::highlight::token_classes().collect();
+        let html: Arc<str> = stoa_core::markdown::render_markdown_highlighted(
+            card::card_body(text),
+            &|language, code| crate::highlight::highlight("", Some(language), code),
+            &classes,
+        )
+        .into();
+        if let Some(key) = card_key {
+            ctx.web.caches().html.insert(key, html.clone(), html.len());
+        }
+        Some(html)
     });
 
     let gate = match hub.check_content_read(principal, &repo.repo).await {

@@ -2,11 +2,12 @@
 //! switcher, and the rows of a folder listing (with LFS, Xet and scan badges).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use stoa_core::CoreError;
 use stoa_core::access::Principal;
 use stoa_core::files::FileEntry;
-use stoa_core::ports::{EntryKind, ObjectId};
+use stoa_core::ports::{CommitInfo, EntryKind, ObjectId};
 use stoa_core::scan::FileReport;
 
 use super::RepoCtx;
@@ -113,24 +114,21 @@ pub(crate) fn sort_entries(entries: &mut [FileEntry]) {
 /// Rows for one page of a folder: badges from one batch lookup each (Xet files, scan reports,
 /// and last commits when the folder is small).
 pub(crate) async fn entry_rows(
-    hub: &stoa_core::Hub,
+    web: &crate::Web,
     repo: &RepoCtx,
     revision: &str,
     commit: &ObjectId,
     page: &[FileEntry],
     with_last_commits: bool,
 ) -> Result<Vec<EntryRow>, CoreError> {
+    let hub = web.hub();
     let lfs_oids: Vec<String> =
         page.iter().filter_map(|entry| entry.lfs.as_ref().map(|info| info.pointer.oid.to_string())).collect();
     let xet = hub.xet_files_of(&repo.repo, &lfs_oids).await?;
     let keys: Vec<String> =
         page.iter().filter(|entry| entry.kind == EntryKind::File).map(stoa_core::scan::content_key).collect();
     let reports: HashMap<String, FileReport> = hub.file_reports(&keys).await?;
-    let last_commits = if with_last_commits {
-        hub.last_commits(&repo.repo, commit, page.iter().map(|entry| entry.path.clone()).collect()).await?
-    } else {
-        HashMap::new()
-    };
+    let last_commits = if with_last_commits { last_commits(web, repo, commit, page).await? } else { Arc::default() };
     let now = stoa_types::time::now_millis();
     Ok(page
         .iter()
@@ -155,4 +153,23 @@ pub(crate) async fn entry_rows(
             }
         })
         .collect())
+}
+
+/// The last commit of each entry, computed once per commit and page of entries (git walks the
+/// history for them: the slowest part of a folder page).
+async fn last_commits(
+    web: &crate::Web,
+    repo: &RepoCtx,
+    commit: &ObjectId,
+    page: &[FileEntry],
+) -> Result<Arc<HashMap<String, CommitInfo>>, CoreError> {
+    let paths: Vec<String> = page.iter().map(|entry| entry.path.clone()).collect();
+    let key = format!("{}:{commit}:{}", repo.repo.id, paths.join("\n"));
+    if let Some(cached) = web.caches().last_commits.get(&key) {
+        return Ok(cached);
+    }
+    let found = Arc::new(web.hub().last_commits(&repo.repo, commit, paths).await?);
+    let weight = found.iter().map(|(path, info)| path.len() + info.message.len() + info.author.len() + 96).sum();
+    web.caches().last_commits.insert(key, found.clone(), weight);
+    Ok(found)
 }
