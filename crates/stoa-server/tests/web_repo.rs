@@ -296,8 +296,6 @@ async fn commits_and_a_commit_diff() {
     assert!(refs.contains("href=\"/hank/m/tree/main\"") && refs.contains("href=\"/hank/m/commits/main\""));
 }
 
-/// Timing on a 10,000-file folder (run by hand: `cargo test --test web_repo -- --ignored`).
-
 /// A safetensors file: header length, JSON header, then the tensor bytes.
 fn safetensors(elements: usize) -> Vec<u8> {
     let header = format!(r#"{{"w":{{"dtype":"F32","shape":[{elements}],"data_offsets":[0,{}]}}}}"#, elements * 4);
