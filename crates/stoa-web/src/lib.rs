@@ -55,6 +55,8 @@ pub(crate) struct PageCaches {
     pub(crate) last_commits: BoundedCache<Arc<HashMap<String, CommitInfo>>>,
     /// A commit's page content (its log entry, parent and diff), by repo and commit.
     pub(crate) commits: BoundedCache<Arc<pages::CommitDiff>>,
+    /// A finished scan's figures, by repo and commit.
+    pub(crate) scans: BoundedCache<Arc<pages::ScanInfo>>,
 }
 
 impl Web {
@@ -63,7 +65,8 @@ impl Web {
         let caches = PageCaches {
             html: BoundedCache::new(PAGE_CACHE_BYTES / 2),
             last_commits: BoundedCache::new(PAGE_CACHE_BYTES / 4),
-            commits: BoundedCache::new(PAGE_CACHE_BYTES / 4),
+            commits: BoundedCache::new(PAGE_CACHE_BYTES / 8),
+            scans: BoundedCache::new(PAGE_CACHE_BYTES / 8),
         };
         Self { hub, base_url: base_url.trim_end_matches('/').into(), caches: Arc::new(caches) }
     }

@@ -7,7 +7,7 @@ mod new_repo;
 mod profile;
 mod repo;
 
-pub(crate) use repo::CommitDiff;
+pub(crate) use repo::{CommitDiff, ScanInfo};
 mod search;
 mod tokens;
 

@@ -21,8 +21,8 @@ use crate::format;
 use crate::pages::{Chrome, Ctx, PageResult, render};
 use crate::respond::redirect;
 
-/// Rows per page of a folder listing (a 10,000-file folder is 20 pages).
-const TREE_PAGE: usize = 500;
+/// Rows per page of a folder listing (a 10,000-file folder is 50 pages).
+const TREE_PAGE: usize = 200;
 /// Text files up to this size are shown; larger ones are offered as downloads.
 const MAX_SHOWN_TEXT: u64 = 1024 * 1024;
 /// Images up to this size are shown inline (from the raw URL).

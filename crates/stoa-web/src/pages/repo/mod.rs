@@ -17,6 +17,7 @@ use stoa_core::access::RepoLevel;
 use stoa_core::ports::Repo;
 
 pub(crate) use history::CommitDiff;
+pub(crate) use overview::ScanInfo;
 
 use super::{Ctx, PageResult};
 use crate::format;

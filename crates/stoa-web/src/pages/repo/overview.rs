@@ -6,6 +6,7 @@ use askama::Template;
 use serde_json::{Map, Value};
 use stoa_core::CoreError;
 use stoa_core::identity::store::RequestStatus;
+use stoa_core::ports::{CommitInfo, ObjectId};
 use stoa_core::scan::CommitScanState;
 use stoa_types::RepoType;
 
@@ -62,7 +63,7 @@ struct Metadata {
     downloads: String,
     likes: i64,
     last_commit: Option<LastCommit>,
-    scan: ScanInfo,
+    scan: Arc<ScanInfo>,
     clone_command: String,
 }
 
@@ -73,7 +74,8 @@ struct LastCommit {
     ago: String,
 }
 
-struct ScanInfo {
+#[derive(Debug)]
+pub(crate) struct ScanInfo {
     done: bool,
     issues: usize,
     parameters: Option<String>,
@@ -89,11 +91,15 @@ pub(crate) async fn overview(ctx: &Ctx<'_>, repo: &RepoCtx) -> PageResult {
     let resolved = hub.resolve_revision(&repo.repo, "main").await?;
     let commit = &resolved.commit;
 
-    // The README's blob id names its rendered card in the page cache.
-    let mut card_key = None;
-    let readme = match hub.file_at(&repo.repo, commit, "README.md").await? {
+    // The commit's file list, card metadata and log entry come from the hub's commit cache; the
+    // README's blob id names its rendered card in the page cache.
+    let view = hub.commit_view(&repo.repo, commit).await?;
+    let readme_entry = view.files.iter().find(|file| file.path == "README.md");
+    let card_key = readme_entry.map(|entry| format!("card:{}", entry.oid));
+    let cached = card_key.as_deref().and_then(|key| ctx.web.caches().html.get(key));
+    let readme = match readme_entry {
+        _ if cached.is_some() && view.card_data.is_some() => None,
         Some(entry) if entry.lfs.is_none() && entry.size <= MAX_CARD_BYTES => {
-            card_key = Some(format!("card:{}", entry.oid));
             Some(String::from_utf8_lossy(&hub.read_git_blob(&repo.repo, &entry.oid).await?).into_owned())
         }
         Some(entry) if entry.lfs.is_some() => {
@@ -102,12 +108,12 @@ pub(crate) async fn overview(ctx: &Ctx<'_>, repo: &RepoCtx) -> PageResult {
         Some(_) => Some("*The card is too large to show.*".to_owned()),
         None => None,
     };
-    let (card_data, card_error) = match readme.as_deref().map(stoa_core::cards::parse_card_data) {
-        Some(Ok(data)) => (data, None),
-        Some(Err(error)) => (None, Some(error.to_string())),
-        None => (None, None),
+    // Cards that parse are in the commit view; the others are parsed again for their error.
+    let (card_data, card_error) = match (&view.card_data, readme.as_deref().map(stoa_core::cards::parse_card_data)) {
+        (Some(data), _) => (Some(data.clone()), None),
+        (None, Some(Err(error))) => (None, Some(error.to_string())),
+        (None, _) => (None, None),
     };
-    let cached = card_key.as_deref().and_then(|key| ctx.web.caches().html.get(key));
     let card_html = cached.or_else(|| {
         let text = readme.as_deref()?;
         let classes: Vec<&str> = crate::highlight::token_classes().collect();
@@ -117,7 +123,10 @@ pub(crate) async fn overview(ctx: &Ctx<'_>, repo: &RepoCtx) -> PageResult {
             &classes,
         )
         .into();
-        if let Some(key) = card_key {
+        if let (Some(key), Some(entry)) = (card_key, readme_entry)
+            && entry.lfs.is_none()
+            && entry.size <= MAX_CARD_BYTES
+        {
             ctx.web.caches().html.insert(key, html.clone(), html.len());
         }
         Some(html)
@@ -128,7 +137,7 @@ pub(crate) async fn overview(ctx: &Ctx<'_>, repo: &RepoCtx) -> PageResult {
         Err(CoreError::GatedRepo(_)) => Some(gate(ctx, repo, card_data.as_ref()).await?),
         Err(error) => return Err(error.into()),
     };
-    let meta = metadata(ctx, repo, commit, card_data.as_ref()).await?;
+    let meta = metadata(ctx, repo, &view.info, card_data.as_ref()).await?;
     let upload_url = repo.can_write().then(|| format!("{}/upload/main", repo.url));
     let page = OverviewPage {
         chrome: ctx.chrome(repo.repo.full_name()),
@@ -167,7 +176,7 @@ async fn gate(ctx: &Ctx<'_>, repo: &RepoCtx, card: Option<&Map<String, Value>>) 
 async fn metadata(
     ctx: &Ctx<'_>,
     repo: &RepoCtx,
-    commit: &stoa_core::ports::ObjectId,
+    info: &CommitInfo,
     card: Option<&Map<String, Value>>,
 ) -> Result<Metadata, CoreError> {
     let hub = ctx.hub();
@@ -180,14 +189,46 @@ async fn metadata(
         base_models.push(BaseModel { id: parent.id, relation: parent.relation, url });
     }
     let now = stoa_types::time::now_millis();
-    let last_commit =
-        hub.list_commits(&repo.repo, commit.as_str(), 0, 1).await?.commits.into_iter().next().map(|info| LastCommit {
-            url: format!("{}/commit/{}", repo.url, info.id),
-            title: info.title,
-            author: info.author,
-            ago: format::ago(info.time.saturating_mul(1000), now),
-        });
-    let scan = match hub.commit_scan_state(&repo.repo, commit).await? {
+    let last_commit = Some(LastCommit {
+        url: format!("{}/commit/{}", repo.url, info.id),
+        title: info.title.clone(),
+        author: info.author.clone(),
+        ago: format::ago(info.time.saturating_mul(1000), now),
+    });
+    let scan = scan_info(ctx, repo, &info.id).await?;
+    let datasets = card::strings(card, "datasets")
+        .into_iter()
+        .map(|id| {
+            let url = format::repo_url(RepoType::Dataset, &id);
+            (id, url)
+        })
+        .collect();
+    let mut tags = card::strings(card, "tags");
+    tags.truncate(50);
+    Ok(Metadata {
+        licenses: card::strings(card, "license"),
+        pipeline_tag: card::string(card, "pipeline_tag"),
+        library: card::string(card, "library_name"),
+        languages: card::strings(card, "language"),
+        datasets,
+        base_models,
+        tags,
+        downloads: format::count(u128::try_from(repo.repo.downloads.max(0)).unwrap_or(0)),
+        likes: repo.repo.likes,
+        last_commit,
+        scan,
+        clone_command: format!("git clone {}{}", ctx.web.base_url, repo.url),
+    })
+}
+
+/// The scan figures of a commit. A finished scan is read once (its summary lists every file:
+/// megabytes for a large repo) and kept; a pending one is asked again on the next view.
+async fn scan_info(ctx: &Ctx<'_>, repo: &RepoCtx, commit: &ObjectId) -> Result<Arc<ScanInfo>, CoreError> {
+    let key = format!("{}:{commit}", repo.repo.id);
+    if let Some(cached) = ctx.web.caches().scans.get(&key) {
+        return Ok(cached);
+    }
+    let info = match ctx.hub().commit_scan_state(&repo.repo, commit).await? {
         CommitScanState::Pending => ScanInfo {
             done: false,
             issues: 0,
@@ -221,27 +262,9 @@ async fn metadata(
             }
         }
     };
-    let datasets = card::strings(card, "datasets")
-        .into_iter()
-        .map(|id| {
-            let url = format::repo_url(RepoType::Dataset, &id);
-            (id, url)
-        })
-        .collect();
-    let mut tags = card::strings(card, "tags");
-    tags.truncate(50);
-    Ok(Metadata {
-        licenses: card::strings(card, "license"),
-        pipeline_tag: card::string(card, "pipeline_tag"),
-        library: card::string(card, "library_name"),
-        languages: card::strings(card, "language"),
-        datasets,
-        base_models,
-        tags,
-        downloads: format::count(u128::try_from(repo.repo.downloads.max(0)).unwrap_or(0)),
-        likes: repo.repo.likes,
-        last_commit,
-        scan,
-        clone_command: format!("git clone {}{}", ctx.web.base_url, repo.url),
-    })
+    let info = Arc::new(info);
+    if info.done {
+        ctx.web.caches().scans.insert(key, info.clone(), 512);
+    }
+    Ok(info)
 }
