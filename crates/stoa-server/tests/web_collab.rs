@@ -4,97 +4,27 @@
 
 mod support;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use stoa_core::ports::TokenRole;
-use support::{BASE, TestApp, TestResponse};
+use support::web::{Browser, get, html, location, send_form};
+use support::{BASE, CommitTarget, TestApp, TestResponse};
 
-/// A signed-in browser.
-struct Browser {
-    cookie: String,
-    csrf: String,
-}
-
-async fn sign_up(app: &TestApp, name: &str) -> Browser {
-    let credentials = serde_json::json!({"username": name, "password": "a-long-password-123"}).to_string();
-    let joined = app.call("POST", "/api/signup", None, credentials.clone().into_bytes()).await;
-    assert_eq!(joined.status, StatusCode::CREATED, "{}", String::from_utf8_lossy(&joined.body));
-    let login = app.call("POST", "/api/login", None, credentials.into_bytes()).await;
-    assert_eq!(login.status, StatusCode::OK);
-    let set_cookie = login.header("set-cookie").expect("session cookie");
-    let cookie = set_cookie.split(';').next().expect("cookie pair").to_owned();
-    let csrf = login.json()["csrfToken"].as_str().expect("csrf token").to_owned();
-    Browser { cookie, csrf }
-}
-
-async fn get(app: &TestApp, path: &str, browser: Option<&Browser>) -> TestResponse {
-    let mut request = Request::get(path);
-    if let Some(browser) = browser {
-        request = request.header("cookie", &browser.cookie);
-    }
-    app.send(request.body(Body::empty()).expect("request")).await
-}
-
-fn html(response: &TestResponse) -> String {
-    String::from_utf8(response.body.clone()).expect("utf-8 page")
-}
-
-/// Posts a form as the browser's page would (its CSRF token added unless `with_csrf` is false).
-async fn post(
-    app: &TestApp,
-    path: &str,
-    browser: Option<&Browser>,
-    fields: &[(&str, &str)],
-    with_csrf: bool,
-) -> TestResponse {
-    let mut body = form_urlencoded::Serializer::new(String::new());
-    for (name, value) in fields {
-        body.append_pair(name, value);
-    }
-    let mut request =
-        Request::post(path).header("content-type", "application/x-www-form-urlencoded").header("origin", BASE);
-    if let Some(browser) = browser {
-        request = request.header("cookie", &browser.cookie);
-        if with_csrf {
-            body.append_pair("csrf", &browser.csrf);
-        }
-    }
-    app.send(request.body(Body::from(body.finish())).expect("request")).await
-}
-
-fn location(response: &TestResponse) -> String {
-    assert_eq!(response.status, StatusCode::SEE_OTHER, "{}", String::from_utf8_lossy(&response.body));
-    response.header("location").expect("location")
-}
-
-/// Commits inline files to `revision` through the JSON commit API, opening a PR if asked.
-async fn commit(app: &TestApp, token: &str, repo: &str, files: &[(&str, &str)], create_pr: bool) -> TestResponse {
-    use base64::Engine as _;
-    let header = serde_json::json!({"summary": "web test commit", "description": ""});
-    let mut body = serde_json::json!({"key": "header", "value": header}).to_string();
-    for (path, content) in files {
-        let encoded = base64::engine::general_purpose::STANDARD.encode(content);
-        let line =
-            serde_json::json!({"key": "file", "value": {"content": encoded, "path": path, "encoding": "base64"}});
-        body.push('\n');
-        body.push_str(&line.to_string());
-    }
-    body.push('\n');
+/// Commits inline files to `main` through the JSON commit API, opening a PR if asked.
+async fn commit(app: &TestApp, token: &str, repo: &str, files: &[(&str, &[u8])], create_pr: bool) -> TestResponse {
     let query = if create_pr { "?create_pr=1" } else { "" };
-    let response =
-        app.call("POST", &format!("/api/models/{repo}/commit/main{query}"), Some(token), body.into_bytes()).await;
+    let response = app.commit_to(token, CommitTarget { query, ..CommitTarget::model(repo) }, files, None).await;
     assert_eq!(response.status, StatusCode::OK, "{}", String::from_utf8_lossy(&response.body));
     response
 }
 
 /// alice (with a public repo alice/r holding a README) and bob, both signed in.
 async fn setup(app: &TestApp, readme: &str) -> (Browser, Browser, String, String) {
-    let alice = sign_up(app, "alice").await;
-    let bob = sign_up(app, "bob").await;
+    let alice = Browser::sign_up(app, "alice").await;
+    let bob = Browser::sign_up(app, "bob").await;
     let alice_token = app.user("alice", TokenRole::Write).await;
     let bob_token = app.user("bob", TokenRole::Write).await;
     assert_eq!(app.create_repo(&alice_token, "r", false).await.status, StatusCode::OK);
-    commit(app, &alice_token, "alice/r", &[("README.md", readme), ("weights.bin", "weights")], false).await;
+    commit(app, &alice_token, "alice/r", &[("README.md", readme.as_bytes()), ("weights.bin", b"weights")], false).await;
     (alice, bob, alice_token, bob_token)
 }
 
@@ -116,10 +46,10 @@ async fn discussions_are_listed_opened_commented_closed_and_reopened() {
     assert!(form.contains(r#"<form id="new-discussion""#));
     let hostile = "<script>alert(1)</script> broken card";
     let fields = [("title", hostile), ("description", "Look <script>alert(2)</script> **here**")];
-    assert_eq!(post(&app, "/alice/r/discussions/new", Some(&bob), &fields, false).await.status, StatusCode::FORBIDDEN);
-    let opened = post(&app, "/alice/r/discussions/new", Some(&bob), &fields, true).await;
+    assert_eq!(bob.post_form_as_is(&app, "/alice/r/discussions/new", &fields).await.status, StatusCode::FORBIDDEN);
+    let opened = bob.post_form(&app, "/alice/r/discussions/new", &fields).await;
     assert_eq!(location(&opened), "/alice/r/discussions/1");
-    let too_short = post(&app, "/alice/r/discussions/new", Some(&bob), &[("title", "x")], true).await;
+    let too_short = bob.post_form(&app, "/alice/r/discussions/new", &[("title", "x")]).await;
     assert_eq!(too_short.status, StatusCode::BAD_REQUEST);
     assert!(html(&too_short).contains(r#"class="error""#));
 
@@ -137,11 +67,14 @@ async fn discussions_are_listed_opened_commented_closed_and_reopened() {
     // Comments: anyone signed in; without the CSRF token, refused.
     let comment = [("comment", "Agreed, <b>fix</b> it")];
     assert_eq!(
-        post(&app, "/alice/r/discussions/1/comment", Some(&alice), &comment, false).await.status,
+        alice.post_form_as_is(&app, "/alice/r/discussions/1/comment", &comment).await.status,
         StatusCode::FORBIDDEN
     );
-    assert_eq!(post(&app, "/alice/r/discussions/1/comment", None, &comment, false).await.status, StatusCode::FORBIDDEN);
-    let commented = post(&app, "/alice/r/discussions/1/comment", Some(&alice), &comment, true).await;
+    assert_eq!(
+        send_form(&app, "/alice/r/discussions/1/comment", None, Some(BASE), &comment).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let commented = alice.post_form(&app, "/alice/r/discussions/1/comment", &comment).await;
     assert!(location(&commented).starts_with("/alice/r/discussions/1#event-"));
     let page = html(&get(&app, "/alice/r/discussions/1", Some(&alice)).await);
     assert!(page.contains("Agreed, <b>fix</b> it"), "{page}");
@@ -149,14 +82,11 @@ async fn discussions_are_listed_opened_commented_closed_and_reopened() {
     assert_eq!(page.matches(r#"class="event comment""#).count(), 2);
 
     // Closing: the author or a writer; others are refused.
-    let eve = sign_up(&app, "eve").await;
+    let eve = Browser::sign_up(&app, "eve").await;
     let close = [("status", "closed")];
-    assert_eq!(
-        post(&app, "/alice/r/discussions/1/status", Some(&eve), &close, true).await.status,
-        StatusCode::FORBIDDEN
-    );
+    assert_eq!(eve.post_form(&app, "/alice/r/discussions/1/status", &close).await.status, StatusCode::FORBIDDEN);
     assert!(!html(&get(&app, "/alice/r/discussions/1", Some(&eve)).await).contains(r#"<form id="status""#));
-    location(&post(&app, "/alice/r/discussions/1/status", Some(&bob), &close, true).await);
+    location(&bob.post_form(&app, "/alice/r/discussions/1/status", &close).await);
     let page = html(&get(&app, "/alice/r/discussions/1", None).await);
     assert!(page.contains("status-closed") && page.contains("closed this"), "{page}");
     let open_list = html(&get(&app, "/alice/r/discussions?status=open", None).await);
@@ -165,15 +95,13 @@ async fn discussions_are_listed_opened_commented_closed_and_reopened() {
     assert!(closed_list.contains("discussion-link"));
     assert!(!html(&get(&app, "/alice/r/discussions?type=pull_request", None).await).contains("discussion-link"));
 
-    location(&post(&app, "/alice/r/discussions/1/status", Some(&alice), &[("status", "open")], true).await);
+    location(&alice.post_form(&app, "/alice/r/discussions/1/status", &[("status", "open")]).await);
     let page = html(&get(&app, "/alice/r/discussions/1", None).await);
     assert!(page.contains("reopened this"));
     assert!(html(&get(&app, "/alice/r/discussions?status=open", None).await).contains("discussion-link"));
 
     // Renaming (escaped like the title it replaces).
-    location(
-        &post(&app, "/alice/r/discussions/1/title", Some(&alice), &[("title", "A <i>better</i> title")], true).await,
-    );
+    location(&alice.post_form(&app, "/alice/r/discussions/1/title", &[("title", "A <i>better</i> title")]).await);
     let page = html(&get(&app, "/alice/r/discussions/1", None).await);
     assert!(page.contains("A &#60;i&#62;better&#60;/i&#62; title"));
     assert_eq!(get(&app, "/alice/r/discussions/9", None).await.status, StatusCode::NOT_FOUND);
@@ -183,7 +111,7 @@ async fn discussions_are_listed_opened_commented_closed_and_reopened() {
 async fn pull_requests_show_their_diff_and_merge_by_writers_only() {
     let app = TestApp::new().await;
     let (alice, bob, _, bob_token) = setup(&app, "# r\n").await;
-    let opened = commit(&app, &bob_token, "alice/r", &[("new.txt", "hello from bob\n")], true).await;
+    let opened = commit(&app, &bob_token, "alice/r", &[("new.txt", b"hello from bob\n")], true).await;
     let pr_url = opened.json()["pullRequestUrl"].as_str().expect("PR url").to_owned();
     assert_eq!(pr_url, format!("{BASE}/alice/r/discussions/1"));
 
@@ -197,24 +125,21 @@ async fn pull_requests_show_their_diff_and_merge_by_writers_only() {
     let list = html(&get(&app, "/alice/r/discussions?type=pull_request", None).await);
     assert!(list.contains("discussion-link") && list.contains("PR"));
 
-    assert_eq!(post(&app, "/alice/r/discussions/1/merge", Some(&bob), &[], true).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(
-        post(&app, "/alice/r/discussions/1/merge", Some(&alice), &[], false).await.status,
-        StatusCode::FORBIDDEN
-    );
+    assert_eq!(bob.post_form(&app, "/alice/r/discussions/1/merge", &[]).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(alice.post_form_as_is(&app, "/alice/r/discussions/1/merge", &[]).await.status, StatusCode::FORBIDDEN);
     let before = app.call("GET", "/alice/r/resolve/main/new.txt", None, Vec::new()).await;
     assert_eq!(before.status, StatusCode::NOT_FOUND);
 
     let page = html(&get(&app, "/alice/r/discussions/1", Some(&alice)).await);
     assert!(page.contains(r#"<form id="merge""#));
-    location(&post(&app, "/alice/r/discussions/1/merge", Some(&alice), &[], true).await);
+    location(&alice.post_form(&app, "/alice/r/discussions/1/merge", &[]).await);
     let merged = app.call("GET", "/alice/r/resolve/main/new.txt", None, Vec::new()).await;
     assert_eq!(merged.status, StatusCode::OK);
     assert_eq!(merged.body, b"hello from bob\n");
     let page = html(&get(&app, "/alice/r/discussions/1", Some(&alice)).await);
     assert!(page.contains("status-merged") && !page.contains(r#"<form id="merge""#), "{page}");
     // Merging again is refused with the domain's reason.
-    let again = post(&app, "/alice/r/discussions/1/merge", Some(&alice), &[], true).await;
+    let again = alice.post_form(&app, "/alice/r/discussions/1/merge", &[]).await;
     assert_eq!(again.status, StatusCode::BAD_REQUEST);
 }
 
@@ -222,11 +147,11 @@ async fn pull_requests_show_their_diff_and_merge_by_writers_only() {
 async fn a_conflicting_merge_shows_the_conflict() {
     let app = TestApp::new().await;
     let (alice, _, alice_token, bob_token) = setup(&app, "# r\n").await;
-    commit(&app, &bob_token, "alice/r", &[("README.md", "# bob's card\n")], true).await;
-    commit(&app, &alice_token, "alice/r", &[("README.md", "# alice's card\n")], false).await;
+    commit(&app, &bob_token, "alice/r", &[("README.md", b"# bob's card\n")], true).await;
+    commit(&app, &alice_token, "alice/r", &[("README.md", b"# alice's card\n")], false).await;
     let page = html(&get(&app, "/alice/r/discussions/1", Some(&alice)).await);
     assert!(page.contains(r#"id="conflicts""#) && page.contains("README.md"), "{page}");
-    let refused = post(&app, "/alice/r/discussions/1/merge", Some(&alice), &[], true).await;
+    let refused = alice.post_form(&app, "/alice/r/discussions/1/merge", &[]).await;
     assert_eq!(refused.status, StatusCode::CONFLICT);
     assert!(html(&refused).contains("conflicts"));
 }
@@ -246,48 +171,48 @@ async fn owners_change_settings_rename_and_delete() {
     assert_eq!(get(&app, "/alice/r/settings", Some(&bob)).await.status, StatusCode::FORBIDDEN);
     let anonymous = get(&app, "/alice/r/settings", None).await;
     assert_eq!(anonymous.status, StatusCode::NOT_FOUND, "{}", html(&anonymous));
-    let by_bob = post(&app, "/alice/r/settings/visibility", Some(&bob), &[("private", "1")], true).await;
+    let by_bob = bob.post_form(&app, "/alice/r/settings/visibility", &[("private", "1")]).await;
     assert_eq!(by_bob.status, StatusCode::FORBIDDEN);
-    let forged = post(&app, "/alice/r/settings/visibility", Some(&alice), &[("private", "1")], false).await;
+    let forged = alice.post_form_as_is(&app, "/alice/r/settings/visibility", &[("private", "1")]).await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
 
     // Visibility.
-    let saved = post(&app, "/alice/r/settings/visibility", Some(&alice), &[("private", "1")], true).await;
+    let saved = alice.post_form(&app, "/alice/r/settings/visibility", &[("private", "1")]).await;
     assert_eq!(location(&saved), "/alice/r/settings?saved=visibility");
     // Anonymous API callers of a private repo are asked to authenticate, as on the Hub.
     assert_eq!(app.call("GET", "/api/models/alice/r", None, Vec::new()).await.status, StatusCode::UNAUTHORIZED);
     assert!(html(&get(&app, "/alice/r/settings?saved=visibility", Some(&alice)).await).contains(r#"class="notice""#));
-    location(&post(&app, "/alice/r/settings/visibility", Some(&alice), &[("private", "0")], true).await);
+    location(&alice.post_form(&app, "/alice/r/settings/visibility", &[("private", "0")]).await);
     assert_eq!(app.call("GET", "/api/models/alice/r", None, Vec::new()).await.status, StatusCode::OK);
 
     // Gating, then discussions off.
-    location(&post(&app, "/alice/r/settings/gating", Some(&alice), &[("gated", "manual")], true).await);
+    location(&alice.post_form(&app, "/alice/r/settings/gating", &[("gated", "manual")]).await);
     let info = app.call("GET", "/api/models/alice/r", None, Vec::new()).await.json();
     assert_eq!(info["gated"], "manual");
     let page = html(&get(&app, "/alice/r/settings", Some(&alice)).await);
     assert!(page.contains(r#"<option value="manual" selected>"#) && page.contains("/alice/r/settings/access-requests"));
-    let bad = post(&app, "/alice/r/settings/gating", Some(&alice), &[("gated", "sometimes")], true).await;
+    let bad = alice.post_form(&app, "/alice/r/settings/gating", &[("gated", "sometimes")]).await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
-    location(&post(&app, "/alice/r/settings/gating", Some(&alice), &[("gated", "false")], true).await);
+    location(&alice.post_form(&app, "/alice/r/settings/gating", &[("gated", "false")]).await);
     assert_eq!(app.call("GET", "/api/models/alice/r", None, Vec::new()).await.json()["gated"], false);
-    location(&post(&app, "/alice/r/settings/discussions", Some(&alice), &[("discussions", "disable")], true).await);
+    location(&alice.post_form(&app, "/alice/r/settings/discussions", &[("discussions", "disable")]).await);
     let list = html(&get(&app, "/alice/r/discussions", Some(&alice)).await);
     assert!(!list.contains(r#"id="new-discussion""#) && list.contains("disabled"));
-    location(&post(&app, "/alice/r/settings/discussions", Some(&alice), &[("discussions", "enable")], true).await);
+    location(&alice.post_form(&app, "/alice/r/settings/discussions", &[("discussions", "enable")]).await);
 
     // Rename.
-    let renamed = post(&app, "/alice/r/settings/rename", Some(&alice), &[("new_name", "alice/r2")], true).await;
+    let renamed = alice.post_form(&app, "/alice/r/settings/rename", &[("new_name", "alice/r2")]).await;
     assert_eq!(location(&renamed), "/alice/r2");
     assert_eq!(app.call("GET", "/api/models/alice/r2", None, Vec::new()).await.status, StatusCode::OK);
-    let taken = post(&app, "/alice/r2/settings/rename", Some(&alice), &[("new_name", "bob/r2")], true).await;
+    let taken = alice.post_form(&app, "/alice/r2/settings/rename", &[("new_name", "bob/r2")]).await;
     assert_eq!(taken.status, StatusCode::FORBIDDEN, "not alice's namespace");
 
     // Delete: the full name must be typed.
-    let wrong = post(&app, "/alice/r2/settings/delete", Some(&alice), &[("confirm", "alice/r")], true).await;
+    let wrong = alice.post_form(&app, "/alice/r2/settings/delete", &[("confirm", "alice/r")]).await;
     assert_eq!(wrong.status, StatusCode::BAD_REQUEST);
     assert!(html(&wrong).contains(r#"class="error""#));
     assert_eq!(app.call("GET", "/api/models/alice/r2", None, Vec::new()).await.status, StatusCode::OK);
-    let deleted = post(&app, "/alice/r2/settings/delete", Some(&alice), &[("confirm", "alice/r2")], true).await;
+    let deleted = alice.post_form(&app, "/alice/r2/settings/delete", &[("confirm", "alice/r2")]).await;
     assert_eq!(location(&deleted), "/alice");
     assert_eq!(
         app.call("GET", "/api/models/alice/r2", Some(&alice_token), Vec::new()).await.status,
@@ -301,16 +226,19 @@ async fn gated_access_is_asked_reviewed_and_granted() {
     let card = "---\nextra_gated_fields:\n  Company: text\n  I agree to the terms: checkbox\n---\n# r\n";
     let (alice, bob, _, _) = setup(&app, card).await;
     let bob_reader = app.user("bob", TokenRole::Read).await;
-    location(&post(&app, "/alice/r/settings/gating", Some(&alice), &[("gated", "manual")], true).await);
+    location(&alice.post_form(&app, "/alice/r/settings/gating", &[("gated", "manual")]).await);
     let gated = app.call("GET", "/alice/r/resolve/main/weights.bin", Some(&bob_reader), Vec::new()).await;
     assert_eq!(gated.status, StatusCode::FORBIDDEN);
 
     let answers = [("field:Company", "<b>Acme</b>"), ("field:I agree to the terms", "on")];
-    assert_eq!(post(&app, "/alice/r/ask-access", None, &answers, false).await.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(post(&app, "/alice/r/ask-access", Some(&bob), &answers, false).await.status, StatusCode::FORBIDDEN);
-    let unticked = post(&app, "/alice/r/ask-access", Some(&bob), &answers[..1], true).await;
+    assert_eq!(
+        send_form(&app, "/alice/r/ask-access", None, Some(BASE), &answers).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(bob.post_form_as_is(&app, "/alice/r/ask-access", &answers).await.status, StatusCode::FORBIDDEN);
+    let unticked = bob.post_form(&app, "/alice/r/ask-access", &answers[..1]).await;
     assert_eq!(unticked.status, StatusCode::BAD_REQUEST);
-    assert_eq!(location(&post(&app, "/alice/r/ask-access", Some(&bob), &answers, true).await), "/alice/r");
+    assert_eq!(location(&bob.post_form(&app, "/alice/r/ask-access", &answers).await), "/alice/r");
     assert!(html(&get(&app, "/alice/r/ask-access", Some(&bob)).await).contains("waiting"));
     let still = app.call("GET", "/alice/r/resolve/main/weights.bin", Some(&bob_reader), Vec::new()).await;
     assert_eq!(still.status, StatusCode::FORBIDDEN);
@@ -326,9 +254,9 @@ async fn gated_access_is_asked_reviewed_and_granted() {
     assert!(page.contains(r#"class="accept inline""#) && page.contains(r#"class="reject inline""#));
 
     let accept = [("user", "bob"), ("status", "accepted"), ("from", "pending")];
-    let by_bob = post(&app, "/alice/r/settings/access-requests", Some(&bob), &accept, true).await;
+    let by_bob = bob.post_form(&app, "/alice/r/settings/access-requests", &accept).await;
     assert_eq!(by_bob.status, StatusCode::FORBIDDEN);
-    let accepted = post(&app, "/alice/r/settings/access-requests", Some(&alice), &accept, true).await;
+    let accepted = alice.post_form(&app, "/alice/r/settings/access-requests", &accept).await;
     assert_eq!(location(&accepted), "/alice/r/settings/access-requests?status=pending");
     let page = html(&get(&app, "/alice/r/settings/access-requests?status=accepted", Some(&alice)).await);
     assert!(page.contains("request-accepted") && !page.contains(r#"class="accept inline""#));
@@ -343,11 +271,11 @@ async fn gated_access_is_asked_reviewed_and_granted() {
 async fn auto_gating_accepts_at_once() {
     let app = TestApp::new().await;
     let (alice, bob, _, _) = setup(&app, "# no form\n").await;
-    location(&post(&app, "/alice/r/settings/gating", Some(&alice), &[("gated", "auto")], true).await);
-    location(&post(&app, "/alice/r/ask-access", Some(&bob), &[], true).await);
+    location(&alice.post_form(&app, "/alice/r/settings/gating", &[("gated", "auto")]).await);
+    location(&bob.post_form(&app, "/alice/r/ask-access", &[]).await);
     let bob_reader = app.user("bob", TokenRole::Read).await;
     let granted = app.call("GET", "/alice/r/resolve/main/weights.bin", Some(&bob_reader), Vec::new()).await;
     assert_eq!(granted.status, StatusCode::OK);
-    let again = post(&app, "/alice/r/ask-access", Some(&bob), &[], true).await;
+    let again = bob.post_form(&app, "/alice/r/ask-access", &[]).await;
     assert_eq!(again.status, StatusCode::CONFLICT);
 }

@@ -3,61 +3,18 @@
 
 mod support;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use stoa_core::identity::OrgRole;
 use stoa_core::identity::orgs::CreateOrg;
 use stoa_core::ports::TokenRole;
-use support::{BASE, TestApp, TestResponse};
-
-const PASSWORD: &str = "a long enough password";
-
-/// A signed-in browser: its session cookie and the session's CSRF token.
-struct Browser {
-    cookie: String,
-    csrf: String,
-}
-
-async fn sign_in(app: &TestApp, name: &str) -> Browser {
-    let body = serde_json::json!({"username": name, "password": PASSWORD}).to_string().into_bytes();
-    assert_eq!(app.call("POST", "/api/signup", None, body.clone()).await.status, StatusCode::CREATED);
-    let login = app.call("POST", "/api/login", None, body).await;
-    assert_eq!(login.status, StatusCode::OK);
-    let cookie = login.header("set-cookie").expect("session cookie").split(';').next().expect("pair").to_owned();
-    let csrf = login.json()["csrfToken"].as_str().expect("csrf token").to_owned();
-    Browser { cookie, csrf }
-}
-
-async fn get(app: &TestApp, path: &str, browser: Option<&Browser>) -> TestResponse {
-    let mut request = Request::builder().uri(path);
-    if let Some(browser) = browser {
-        request = request.header("cookie", &browser.cookie);
-    }
-    app.send(request.body(Body::empty()).expect("request")).await
-}
-
-async fn post_form(app: &TestApp, path: &str, browser: &Browser, fields: &[(&str, &str)]) -> TestResponse {
-    let body: String = form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
-    let request = Request::builder()
-        .method("POST")
-        .uri(path)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("cookie", &browser.cookie)
-        .header("origin", BASE)
-        .body(Body::from(body))
-        .expect("request");
-    app.send(request).await
-}
+use support::web::{Browser, get, html, location};
+use support::{CommitTarget, TestApp, TestResponse};
 
 /// Whether `page` shows `text` escaped (askama writes numeric entities) and never raw.
 fn shows_escaped(page: &str, text: &str) -> bool {
     let numeric = text.replace('&', "&#38;").replace('<', "&#60;").replace('>', "&#62;").replace('"', "&#34;");
     let named = text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
     !page.contains(text) && (page.contains(&numeric) || page.contains(&named))
-}
-
-fn html(response: &TestResponse) -> String {
-    String::from_utf8_lossy(&response.body).into_owned()
 }
 
 /// The inner HTML of the first element opened by `open` (up to the matching `close` tag text).
@@ -68,14 +25,8 @@ fn section<'a>(page: &'a str, open: &str, close: &str) -> &'a str {
 }
 
 /// Commits files to `main` of a repo of any type through the JSON API.
-async fn commit(app: &TestApp, token: &str, plural: &str, repo: &str, files: &[(&str, &str)]) {
-    let mut body = serde_json::json!({"key": "header", "value": {"summary": "setup"}}).to_string();
-    for (path, content) in files {
-        let line = serde_json::json!({"key": "file", "value": {"path": path, "content": content, "encoding": "utf-8"}});
-        body.push('\n');
-        body.push_str(&line.to_string());
-    }
-    let response = app.call("POST", &format!("/api/{plural}/{repo}/commit/main"), Some(token), body.into_bytes()).await;
+async fn commit(app: &TestApp, token: &str, plural: &str, repo: &str, files: &[(&str, &[u8])]) {
+    let response = app.commit_to(token, CommitTarget { plural, ..CommitTarget::model(repo) }, files, None).await;
     assert_eq!(response.status, StatusCode::OK, "commit to {repo}: {}", html(&response));
 }
 
@@ -96,10 +47,10 @@ async fn search_by_text_facets_and_sort() {
     for name in ["bert-tiny", "bert-large", "gpt-small"] {
         create(&app, &token, "model", name, false).await;
     }
-    commit(&app, &token, "models", "alice/bert-tiny", &[("README.md", MODEL_CARD)]).await;
+    commit(&app, &token, "models", "alice/bert-tiny", &[("README.md", MODEL_CARD.as_bytes())]).await;
     create(&app, &token, "dataset", "opus", false).await;
     create(&app, &token, "dataset", "plain", false).await;
-    commit(&app, &token, "datasets", "alice/opus", &[("README.md", DATASET_CARD)]).await;
+    commit(&app, &token, "datasets", "alice/opus", &[("README.md", DATASET_CARD.as_bytes())]).await;
 
     let by_text = get(&app, "/models?search=bert", None).await;
     assert_eq!(by_text.status, StatusCode::OK);
@@ -163,7 +114,7 @@ async fn search_pages_thirty_results_at_a_time() {
 #[tokio::test]
 async fn profiles_list_repos_the_viewer_may_see() {
     let app = TestApp::new().await;
-    let alice = sign_in(&app, "alice").await;
+    let alice = Browser::sign_up(&app, "alice").await;
     let token = app.user("alice", TokenRole::Write).await;
     create(&app, &token, "model", "open-model", false).await;
     create(&app, &token, "dataset", "open-data", false).await;
@@ -190,7 +141,7 @@ async fn profiles_list_repos_the_viewer_may_see() {
         private_by_default: false,
     };
     app.hub.create_org(org).await.expect("org created");
-    let alice = sign_in_again(&app, "alice").await;
+    let alice = Browser::sign_in(&app, "alice").await;
     let body = serde_json::json!({"name": "org-model", "organization": "acme"}).to_string().into_bytes();
     assert_eq!(app.call("POST", "/api/repos/create", Some(&token), body).await.status, StatusCode::OK);
     let anonymous = html(&get(&app, "/acme", None).await);
@@ -203,31 +154,21 @@ async fn profiles_list_repos_the_viewer_may_see() {
     assert!(own.contains("href=\"/acme\""), "a user sees their organisations");
 }
 
-/// A new session for an existing account (memberships are read at sign-in).
-async fn sign_in_again(app: &TestApp, name: &str) -> Browser {
-    let body = serde_json::json!({"username": name, "password": PASSWORD}).to_string().into_bytes();
-    let login = app.call("POST", "/api/login", None, body).await;
-    let cookie = login.header("set-cookie").expect("session cookie").split(';').next().expect("pair").to_owned();
-    let csrf = login.json()["csrfToken"].as_str().expect("csrf token").to_owned();
-    Browser { cookie, csrf }
-}
-
 #[tokio::test]
 async fn tokens_are_shown_once_and_revoked() {
     let app = TestApp::new().await;
     let anonymous = get(&app, "/settings/tokens", None).await;
-    assert_eq!(anonymous.status, StatusCode::SEE_OTHER);
-    assert_eq!(anonymous.header("location").as_deref(), Some("/login?next=/settings/tokens"));
+    assert_eq!(location(&anonymous), "/login?next=/settings/tokens");
 
-    let bob = sign_in(&app, "bob").await;
+    let bob = Browser::sign_up(&app, "bob").await;
     let empty = get(&app, "/settings/tokens", Some(&bob)).await;
     assert_eq!(empty.status, StatusCode::OK);
     assert!(html(&empty).contains("<form id=\"new-token\""));
 
-    let no_csrf = post_form(&app, "/settings/tokens", &bob, &[("name", "ci"), ("role", "write")]).await;
+    let no_csrf = bob.post_form_as_is(&app, "/settings/tokens", &[("name", "ci"), ("role", "write")]).await;
     assert_eq!(no_csrf.status, StatusCode::FORBIDDEN);
-    let fields = [("csrf", bob.csrf.as_str()), ("name", "<script>alert(1)</script>"), ("role", "write")];
-    let created = post_form(&app, "/settings/tokens", &bob, &fields).await;
+    let fields = [("name", "<script>alert(1)</script>"), ("role", "write")];
+    let created = bob.post_form(&app, "/settings/tokens", &fields).await;
     assert_eq!(created.status, StatusCode::OK, "the page answers, not a redirect");
     let page = html(&created);
     assert!(shows_escaped(&page, "<script>alert(1)</script>"), "{page}");
@@ -255,18 +196,16 @@ async fn tokens_are_shown_once_and_revoked() {
         .expect("a revoke form")
         .to_owned();
     assert!(revoke_url.starts_with("/settings/tokens/") && revoke_url.ends_with("/delete"));
-    let refused = post_form(&app, &revoke_url, &bob, &[]).await;
+    let refused = bob.post_form_as_is(&app, &revoke_url, &[]).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert_eq!(app.call("GET", "/api/whoami-v2", Some(&secret), Vec::new()).await.status, StatusCode::OK);
-    let revoked = post_form(&app, &revoke_url, &bob, &[("csrf", &bob.csrf)]).await;
-    assert_eq!(revoked.status, StatusCode::SEE_OTHER);
-    assert_eq!(revoked.header("location").as_deref(), Some("/settings/tokens"));
+    let revoked = bob.post_form(&app, &revoke_url, &[]).await;
+    assert_eq!(location(&revoked), "/settings/tokens");
     assert_eq!(app.call("GET", "/api/whoami-v2", Some(&secret), Vec::new()).await.status, StatusCode::UNAUTHORIZED);
     let after = html(&get(&app, "/settings/tokens", Some(&bob)).await);
     assert!(!after.contains("<tr class=\"token\""));
 
-    let bad_role =
-        post_form(&app, "/settings/tokens", &bob, &[("csrf", &bob.csrf), ("name", "x"), ("role", "admin")]).await;
+    let bad_role = bob.post_form(&app, "/settings/tokens", &[("name", "x"), ("role", "admin")]).await;
     assert_eq!(bad_role.status, StatusCode::BAD_REQUEST);
     assert!(html(&bad_role).contains("class=\"error\""));
 }
@@ -275,56 +214,36 @@ async fn tokens_are_shown_once_and_revoked() {
 async fn the_new_repo_form_creates_and_reports_duplicates() {
     let app = TestApp::new().await;
     let anonymous = get(&app, "/new", None).await;
-    assert_eq!(anonymous.status, StatusCode::SEE_OTHER);
-    assert_eq!(anonymous.header("location").as_deref(), Some("/login?next=/new"));
+    assert_eq!(location(&anonymous), "/login?next=/new");
 
-    let carol = sign_in(&app, "carol").await;
+    let carol = Browser::sign_up(&app, "carol").await;
     let form = html(&get(&app, "/new", Some(&carol)).await);
     assert!(form.contains("<form id=\"new-repo\"") && form.contains("<option value=\"carol\""), "{form}");
     let fields = |kind: &'static str, name: &'static str| {
-        vec![
-            ("csrf", carol.csrf.clone()),
-            ("type", kind.to_owned()),
-            ("owner", "carol".to_owned()),
-            ("name", name.to_owned()),
-            ("visibility", "private".to_owned()),
-            ("space_sdk", "gradio".to_owned()),
-        ]
+        [("type", kind), ("owner", "carol"), ("name", name), ("visibility", "private"), ("space_sdk", "gradio")]
     };
-    let send = |fields: Vec<(&'static str, String)>| {
-        let pairs: Vec<(&str, &str)> = fields.iter().map(|(key, value)| (*key, value.as_str())).collect();
-        let body: String = form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
-        Request::builder()
-            .method("POST")
-            .uri("/new")
-            .header("content-type", "application/x-www-form-urlencoded")
-            .header("cookie", &carol.cookie)
-            .header("origin", BASE)
-            .body(Body::from(body))
-            .expect("request")
-    };
-    let created = app.send(send(fields("model", "my-model"))).await;
-    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", html(&created));
-    assert_eq!(created.header("location").as_deref(), Some("/carol/my-model"));
+    let send = async |fields: [(&str, &str); 5]| carol.post_form(&app, "/new", &fields).await;
+    let created = send(fields("model", "my-model")).await;
+    assert_eq!(location(&created), "/carol/my-model");
     let info = app.call("GET", "/api/models/carol/my-model", None, Vec::new()).await;
     assert_eq!(info.status, StatusCode::UNAUTHORIZED, "made private as asked (hidden from anonymous callers)");
 
-    let duplicate = app.send(send(fields("model", "my-model"))).await;
+    let duplicate = send(fields("model", "my-model")).await;
     assert_eq!(duplicate.status, StatusCode::CONFLICT);
     let page = html(&duplicate);
     assert!(page.contains("class=\"error\"") && page.contains("already exists"), "{page}");
     assert!(page.contains("name=\"name\" value=\"my-model\""), "the values are kept");
 
-    let space = app.send(send(fields("space", "my-space"))).await;
+    let space = send(fields("space", "my-space")).await;
     assert_eq!(space.header("location").as_deref(), Some("/spaces/carol/my-space"));
-    let invalid = app.send(send(fields("dataset", "bad--<b>name</b>"))).await;
+    let invalid = send(fields("dataset", "bad--<b>name</b>")).await;
     assert_eq!(invalid.status, StatusCode::BAD_REQUEST);
     let page = html(&invalid);
     assert!(page.contains("class=\"error\"") && !page.contains("<b>name</b>"), "escaped: {page}");
     let elsewhere = {
         let mut fields = fields("model", "theirs");
-        fields[2].1 = "someone-else".to_owned();
-        app.send(send(fields)).await
+        fields[1].1 = "someone-else";
+        send(fields).await
     };
     assert_eq!(elsewhere.status, StatusCode::FORBIDDEN);
     assert!(html(&elsewhere).contains("class=\"error\""));
@@ -364,15 +283,7 @@ fn multipart(parts: &[Part<'_>]) -> (String, Vec<u8>) {
 
 async fn upload(app: &TestApp, path: &str, browser: &Browser, parts: &[Part<'_>]) -> TestResponse {
     let (content_type, body) = multipart(parts);
-    let request = Request::builder()
-        .method("POST")
-        .uri(path)
-        .header("content-type", content_type)
-        .header("cookie", &browser.cookie)
-        .header("origin", BASE)
-        .body(Body::from(body))
-        .expect("request");
-    app.send(request).await
+    browser.post(app, path, &content_type, body).await
 }
 
 async fn tree(app: &TestApp, token: &str, repo: &str, revision: &str) -> Vec<serde_json::Value> {
@@ -385,7 +296,7 @@ async fn tree(app: &TestApp, token: &str, repo: &str, revision: &str) -> Vec<ser
 #[tokio::test]
 async fn uploads_commit_files_with_lfs_for_the_big_ones() {
     let app = TestApp::new().await;
-    let dana = sign_in(&app, "dana").await;
+    let dana = Browser::sign_up(&app, "dana").await;
     let token = app.user("dana", TokenRole::Write).await;
     create(&app, &token, "model", "m", false).await;
 
@@ -412,8 +323,7 @@ async fn uploads_commit_files_with_lfs_for_the_big_ones() {
         Part::Text("description", ""),
     ];
     let done = upload(&app, "/dana/m/upload/main", &dana, &parts).await;
-    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", html(&done));
-    assert_eq!(done.header("location").as_deref(), Some("/dana/m/tree/main"));
+    assert_eq!(location(&done), "/dana/m/tree/main");
     let entries = tree(&app, &token, "dana/m", "main").await;
     let entry = |path: &str| entries.iter().find(|entry| entry["path"] == path).cloned().expect(path);
     assert!(entry("sub/dir/notes.txt").get("lfs").is_none(), "small text stays in git");
@@ -445,7 +355,7 @@ async fn uploads_commit_files_with_lfs_for_the_big_ones() {
 #[tokio::test]
 async fn uploads_can_open_a_pull_request() {
     let app = TestApp::new().await;
-    let erin = sign_in(&app, "erin").await;
+    let erin = Browser::sign_up(&app, "erin").await;
     let token = app.user("erin", TokenRole::Write).await;
     create(&app, &token, "model", "m", false).await;
     let before = app.head_sha(Some(&token), "erin/m").await;
@@ -458,8 +368,7 @@ async fn uploads_can_open_a_pull_request() {
         Part::Text("create_pr", "1"),
     ];
     let done = upload(&app, "/erin/m/upload/main", &erin, &parts).await;
-    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", html(&done));
-    assert_eq!(done.header("location").as_deref(), Some("/erin/m/discussions/1"));
+    assert_eq!(location(&done), "/erin/m/discussions/1");
     assert_eq!(app.head_sha(Some(&token), "erin/m").await, before, "main is unchanged");
     let entries = tree(&app, &token, "erin/m", "refs%2Fpr%2F1").await;
     assert!(entries.iter().any(|entry| entry["path"] == "proposal.txt"));
@@ -470,7 +379,7 @@ async fn uploads_can_open_a_pull_request() {
 #[tokio::test]
 async fn uploads_need_the_csrf_token_first_and_write_rights() {
     let app = TestApp::new().await;
-    let fay = sign_in(&app, "fay").await;
+    let fay = Browser::sign_up(&app, "fay").await;
     let token = app.user("fay", TokenRole::Write).await;
     create(&app, &token, "model", "m", false).await;
     let before = app.head_sha(Some(&token), "fay/m").await;
@@ -504,13 +413,12 @@ async fn uploads_need_the_csrf_token_first_and_write_rights() {
     assert_eq!(app.head_sha(Some(&token), "fay/m").await, before);
 
     // Another signed-in user may not upload; anonymous visitors are asked to log in.
-    let gus = sign_in(&app, "gus").await;
+    let gus = Browser::sign_up(&app, "gus").await;
     assert_eq!(get(&app, "/fay/m/upload/main", Some(&gus)).await.status, StatusCode::FORBIDDEN);
     let parts = [Part::Text("csrf", &gus.csrf), Part::File("a.txt", b"a")];
     assert_eq!(upload(&app, "/fay/m/upload/main", &gus, &parts).await.status, StatusCode::FORBIDDEN);
     let anonymous = get(&app, "/fay/m/upload/main", None).await;
-    assert_eq!(anonymous.status, StatusCode::SEE_OTHER);
-    assert_eq!(anonymous.header("location").as_deref(), Some("/login?next=%2Ffay%2Fm%2Fupload%2Fmain"));
+    assert_eq!(location(&anonymous), "/login?next=%2Ffay%2Fm%2Fupload%2Fmain");
     assert_eq!(app.head_sha(Some(&token), "fay/m").await, before);
 }
 

@@ -3,32 +3,14 @@
 
 mod support;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use stoa_core::ports::TokenRole;
-use support::{TestApp, TestResponse};
+use support::TestApp;
+use support::web::{Browser, get, html, location};
 
-/// A person with a browser session and an API token: (session cookie, token).
-async fn person(app: &TestApp, name: &str) -> (String, String) {
-    let credentials = serde_json::json!({"username": name, "password": "a long enough password"}).to_string();
-    let signup = app.call("POST", "/api/signup", None, credentials.clone().into_bytes()).await;
-    assert_eq!(signup.status, StatusCode::CREATED);
-    let login = app.call("POST", "/api/login", None, credentials.into_bytes()).await;
-    assert_eq!(login.status, StatusCode::OK);
-    let cookie = login.header("set-cookie").expect("session cookie").split(';').next().expect("pair").to_owned();
-    (cookie, app.user(name, TokenRole::Write).await)
-}
-
-async fn get(app: &TestApp, path: &str, cookie: Option<&str>) -> TestResponse {
-    let mut request = Request::builder().uri(path);
-    if let Some(cookie) = cookie {
-        request = request.header("cookie", cookie);
-    }
-    app.send(request.body(Body::empty()).expect("request")).await
-}
-
-fn html(response: &TestResponse) -> String {
-    String::from_utf8_lossy(&response.body).into_owned()
+/// A person with a browser session and an API token.
+async fn person(app: &TestApp, name: &str) -> (Browser, String) {
+    (Browser::sign_up(app, name).await, app.user(name, TokenRole::Write).await)
 }
 
 async fn commit(app: &TestApp, token: &str, repo: &str, files: &[(&str, &[u8])]) {
@@ -39,13 +21,13 @@ async fn commit(app: &TestApp, token: &str, repo: &str, files: &[(&str, &[u8])])
 #[tokio::test]
 async fn the_card_is_rendered_with_highlighted_code_and_metadata() {
     let app = TestApp::new().await;
-    let (cookie, token) = person(&app, "alice").await;
+    let (browser, token) = person(&app, "alice").await;
     app.create_repo(&token, "m", false).await;
     let card = "---\nlicense: apache-2.0\npipeline_tag: text-generation\nlibrary_name: transformers\n\
                 language: [en, fr]\ntags: [chat]\n---\n# My model\n\nSome **text**.\n\n\
                 ```python\ndef f(x):\n    return '<b>'\n```\n";
     commit(&app, &token, "alice/m", &[("README.md", card.as_bytes())]).await;
-    let page = get(&app, "/alice/m", Some(&cookie)).await;
+    let page = get(&app, "/alice/m", Some(&browser)).await;
     assert_eq!(page.status, StatusCode::OK);
     let text = html(&page);
     let article = text.split("<article id=\"card\"").nth(1).expect("article#card");
@@ -89,10 +71,10 @@ async fn a_hostile_card_renders_nothing_active() {
 #[tokio::test]
 async fn a_repo_without_a_card_says_so() {
     let app = TestApp::new().await;
-    let (cookie, token) = person(&app, "bob").await;
+    let (browser, token) = person(&app, "bob").await;
     app.create_repo(&token, "empty", false).await;
     // A new repo holds only `.gitattributes`.
-    let page = html(&get(&app, "/bob/empty", Some(&cookie)).await);
+    let page = html(&get(&app, "/bob/empty", Some(&browser)).await);
     assert!(page.contains("No card yet") && page.contains("href=\"/bob/empty/upload/main\""), "{page}");
     let anonymous = html(&get(&app, "/bob/empty", None).await);
     assert!(anonymous.contains("No card yet") && !anonymous.contains("/bob/empty/upload/main"));
@@ -150,7 +132,7 @@ async fn gated_repos_show_the_access_form() {
 #[tokio::test]
 async fn the_file_browser_lists_a_folder() {
     let app = TestApp::new().await;
-    let (cookie, token) = person(&app, "carl").await;
+    let (browser, token) = person(&app, "carl").await;
     app.create_repo(&token, "m", false).await;
     commit(
         &app,
@@ -159,7 +141,7 @@ async fn the_file_browser_lists_a_folder() {
         &[("src/b.py", b"print(1)\n"), ("src/a.py", b"x = 1\n"), ("src/nested/c.txt", b"c"), ("w.bin", b"abc")],
     )
     .await;
-    let page = get(&app, "/carl/m/tree/main/src", Some(&cookie)).await;
+    let page = get(&app, "/carl/m/tree/main/src", Some(&browser)).await;
     assert_eq!(page.status, StatusCode::OK);
     let text = html(&page);
     let table = text.split("<table id=\"files\">").nth(1).expect("table#files").split("</table>").next().expect("end");
@@ -176,9 +158,7 @@ async fn the_file_browser_lists_a_folder() {
     let root = html(&get(&app, "/carl/m/tree/main", None).await);
     assert!(root.contains("class=\"badge badge-lfs\""), "w.bin is an LFS file: {root}");
     assert!(!root.contains("id=\"upload-link\""), "no upload link for anonymous viewers");
-    let switched = get(&app, "/carl/m/tree/main/src?rev=v1", None).await;
-    assert_eq!(switched.status, StatusCode::SEE_OTHER);
-    assert_eq!(switched.header("location").as_deref(), Some("/carl/m/tree/v1/src"));
+    assert_eq!(location(&get(&app, "/carl/m/tree/main/src?rev=v1", None).await), "/carl/m/tree/v1/src");
     assert_eq!(get(&app, "/carl/m/tree/main/nope", None).await.status, StatusCode::NOT_FOUND);
 }
 
@@ -248,7 +228,7 @@ async fn lfs_files_show_metadata_and_stream_raw() {
 #[tokio::test]
 async fn private_repos_are_missing_for_others() {
     let app = TestApp::new().await;
-    let (owner_cookie, owner) = person(&app, "olga").await;
+    let (owner_browser, owner) = person(&app, "olga").await;
     let (other, _) = person(&app, "oscar").await;
     app.create_repo(&owner, "secret", true).await;
     commit(&app, &owner, "olga/secret", &[("a.txt", b"a")]).await;
@@ -262,7 +242,7 @@ async fn private_repos_are_missing_for_others() {
     ] {
         assert_eq!(get(&app, path, Some(&other)).await.status, StatusCode::NOT_FOUND, "{path} for another user");
         assert_eq!(get(&app, path, None).await.status, StatusCode::NOT_FOUND, "{path} for anonymous");
-        assert_eq!(get(&app, path, Some(&owner_cookie)).await.status, StatusCode::OK, "{path} for the owner");
+        assert_eq!(get(&app, path, Some(&owner_browser)).await.status, StatusCode::OK, "{path} for the owner");
     }
 }
 

@@ -3,6 +3,8 @@
 //! In-process harness: the real router over real SQLite, git and filesystem stores in a temp
 //! dir, driven with `tower::ServiceExt::oneshot` (no socket).
 
+pub(crate) mod web;
+
 use std::sync::Arc;
 
 use axum::Router;
@@ -20,6 +22,25 @@ use stoa_storage::LocalBlobStore;
 use tower::ServiceExt;
 
 pub(crate) const BASE: &str = "http://hub.test:8080";
+
+/// Where a commit goes: `POST /api/{plural}/{repo}/commit/{revision}{query}`.
+#[derive(Clone, Copy)]
+pub(crate) struct CommitTarget<'a> {
+    /// `models`, `datasets` or `spaces`.
+    pub(crate) plural: &'a str,
+    /// `owner/name`.
+    pub(crate) repo: &'a str,
+    pub(crate) revision: &'a str,
+    /// Empty, or a query string with its `?` (such as `?create_pr=1`).
+    pub(crate) query: &'a str,
+}
+
+impl<'a> CommitTarget<'a> {
+    /// `main` of the model `repo`, no query.
+    pub(crate) fn model(repo: &'a str) -> Self {
+        Self { plural: "models", repo, revision: "main", query: "" }
+    }
+}
 
 pub(crate) struct TestApp {
     pub(crate) router: Router,
@@ -123,11 +144,23 @@ impl TestApp {
         self.call("POST", "/api/repos/create", Some(token), body.to_string().into_bytes()).await
     }
 
-    /// Commits inline files (`path`, bytes) to `main`, optionally pinned to a parent.
+    /// Commits inline files (`path`, bytes) to `main` of model `repo`, optionally pinned to a parent.
     pub(crate) async fn commit(
         &self,
         token: &str,
         repo: &str,
+        files: &[(&str, &[u8])],
+        parent: Option<&str>,
+    ) -> TestResponse {
+        self.commit_to(token, CommitTarget::model(repo), files, parent).await
+    }
+
+    /// Commits inline files (`path`, bytes) through the JSON commit API to `target`, optionally
+    /// pinned to a parent.
+    pub(crate) async fn commit_to(
+        &self,
+        token: &str,
+        target: CommitTarget<'_>,
         files: &[(&str, &[u8])],
         parent: Option<&str>,
     ) -> TestResponse {
@@ -145,7 +178,9 @@ impl TestApp {
             body.push_str(&line.to_string());
         }
         body.push('\n');
-        self.call("POST", &format!("/api/models/{repo}/commit/main"), Some(token), body.into_bytes()).await
+        let CommitTarget { plural, repo, revision, query } = target;
+        let uri = format!("/api/{plural}/{repo}/commit/{revision}{query}");
+        self.call("POST", &uri, Some(token), body.into_bytes()).await
     }
 
     pub(crate) async fn head_sha(&self, token: Option<&str>, repo: &str) -> String {

@@ -56,18 +56,17 @@ pub(crate) async fn tree(ctx: &Ctx<'_>, repo: &RepoCtx, revision: &str, path: &s
     }
     let hub = ctx.hub();
     let resolved = hub.resolve_revision(&repo.repo, revision).await?;
-    let folder = match path {
-        "" => None,
-        text => Some(RepoPath::parse(text).map_err(|_| CoreError::entry_not_found())?),
-    };
-    let mut entries = match hub.list_tree(&repo.repo, &resolved.commit, folder, false).await {
-        Ok(entries) => entries,
+    // The folder's entries come from the commit's file list, which the hub keeps per commit:
+    // no tree walk and no pointer reads per view.
+    let view = hub.commit_view(&repo.repo, &resolved.commit).await?;
+    let mut entries = tree_view::folder_entries(&view.files, path);
+    if entries.is_empty() && !path.is_empty() {
         // A file's tree URL (an edited address, a link from elsewhere) shows the file.
-        Err(CoreError::EntryNotFound(_)) if hub.file_at(&repo.repo, &resolved.commit, path).await?.is_some() => {
+        if view.files.iter().any(|file| file.path == path) {
             return Ok(redirect(&file_url(repo, "blob", revision, path)));
         }
-        Err(error) => return Err(error.into()),
-    };
+        return Err(CoreError::entry_not_found().into());
+    }
     tree_view::sort_entries(&mut entries);
     let total = entries.len();
     let pages = total.div_ceil(TREE_PAGE).max(1);

@@ -111,6 +111,35 @@ pub(crate) fn sort_entries(entries: &mut [FileEntry]) {
     });
 }
 
+/// The direct entries of `folder` ("" for the root) among a commit's files: its files, and a
+/// folder entry for each first path component below it. Folders carry no tree id (the zero id):
+/// a page never shows one.
+pub(crate) fn folder_entries(files: &[FileEntry], folder: &str) -> Vec<FileEntry> {
+    let prefix = if folder.is_empty() { String::new() } else { format!("{folder}/") };
+    let mut folders = std::collections::BTreeSet::new();
+    let mut entries = Vec::new();
+    for file in files {
+        let Some(rest) = file.path.strip_prefix(&prefix) else { continue };
+        match rest.split_once('/') {
+            None => entries.push(file.clone()),
+            Some((name, _)) => {
+                folders.insert(name);
+            }
+        }
+    }
+    let no_tree_id = ObjectId::from_hex(&"0".repeat(40));
+    entries.extend(folders.into_iter().filter_map(|name| {
+        Some(FileEntry {
+            path: format!("{prefix}{name}"),
+            kind: EntryKind::Directory,
+            oid: no_tree_id.clone()?,
+            size: 0,
+            lfs: None,
+        })
+    }));
+    entries
+}
+
 /// Rows for one page of a folder: badges from one batch lookup each (Xet files, scan reports,
 /// and last commits when the folder is small).
 pub(crate) async fn entry_rows(
@@ -172,4 +201,33 @@ async fn last_commits(
     let weight = found.iter().map(|(path, info)| path.len() + info.message.len() + info.author.len() + 96).sum();
     web.caches().last_commits.insert(key, found.clone(), weight);
     Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(path: &str) -> FileEntry {
+        FileEntry {
+            path: path.to_owned(),
+            kind: EntryKind::File,
+            oid: ObjectId::from_hex(&"a".repeat(40)).expect("hex"),
+            size: 1,
+            lfs: None,
+        }
+    }
+
+    #[test]
+    fn a_folder_lists_its_files_and_subfolders_once() {
+        let files = [file("README.md"), file("a/x.txt"), file("a/b/y.txt"), file("a/b/z.txt"), file("ab.txt")];
+        let names = |folder: &str| -> Vec<(String, bool)> {
+            folder_entries(&files, folder)
+                .into_iter()
+                .map(|entry| (entry.path, entry.kind == EntryKind::Directory))
+                .collect()
+        };
+        assert_eq!(names(""), [("README.md".to_owned(), false), ("ab.txt".to_owned(), false), ("a".to_owned(), true)]);
+        assert_eq!(names("a"), [("a/x.txt".to_owned(), false), ("a/b".to_owned(), true)]);
+        assert!(names("a/x.txt").is_empty() && names("nope").is_empty());
+    }
 }
