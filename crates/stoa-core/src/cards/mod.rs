@@ -17,7 +17,7 @@ use stoa_types::RepoType;
 
 pub use lineage::{Relation, base_models, infer_relation, license_conflict};
 pub use tags::{TagSources, affects_tags, arxiv_ids, derive_tags, repo_tags, revision_tags};
-pub use yaml::{MAX_FRONT_MATTER, YamlError, front_matter, parse_card_data};
+pub use yaml::{MAX_FRONT_MATTER, YamlError, front_matter, parse_card_data, split_card};
 
 /// Outcome of `validate-yaml`: errors block a commit, warnings do not.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]

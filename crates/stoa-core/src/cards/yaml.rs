@@ -64,19 +64,25 @@ impl std::error::Error for YamlError {}
 /// Splits `---\n<yaml>\n---` off the top of a card. `None` when there is no front matter.
 #[must_use]
 pub fn front_matter(readme: &str) -> Option<&str> {
+    split_card(readme).0
+}
+
+/// A card's front matter (`None` when there is none) and the Markdown body after it.
+#[must_use]
+pub fn split_card(readme: &str) -> (Option<&str>, &str) {
     let text = readme.strip_prefix('\u{feff}').unwrap_or(readme);
-    let rest = text.strip_prefix("---\n").or_else(|| text.strip_prefix("---\r\n"))?;
-    if rest.starts_with("---") {
-        return Some("");
-    }
+    let Some(rest) = text.strip_prefix("---\n").or_else(|| text.strip_prefix("---\r\n")) else {
+        return (None, text);
+    };
     let mut offset = 0;
     for line in rest.split_inclusive('\n') {
-        if line.trim_end() == "---" {
-            return Some(&rest[..offset]);
+        // An empty block closes on its first line (`---\n---`).
+        if line.trim_end() == "---" || (offset == 0 && line.starts_with("---")) {
+            return (Some(&rest[..offset]), &rest[offset + line.len()..]);
         }
         offset += line.len();
     }
-    None
+    (None, text)
 }
 
 /// Parses the front matter into JSON. `Ok(None)` when the card has no metadata (no front
@@ -338,6 +344,11 @@ mod tests {
         assert_eq!(front_matter("---\r\nlicense: mit\r\n---\r\n"), Some("license: mit\r\n"));
         assert_eq!(front_matter("\u{feff}---\na: 1\n---\n"), Some("a: 1\n"));
         assert_eq!(front_matter("---\na: 1\nno closing line"), None);
+        assert_eq!(split_card("---\nlicense: mit\n---\n# Title\n").1, "# Title\n");
+        assert_eq!(split_card("---\r\na: 1\r\n---\r\nbody").1, "body");
+        assert_eq!(split_card("---\n---\nbody"), (Some(""), "body"));
+        assert_eq!(split_card("\u{feff}# no metadata"), (None, "# no metadata"));
+        assert_eq!(split_card("---\na: 1\nno closing line").1, "---\na: 1\nno closing line");
     }
 
     #[test]

@@ -1,27 +1,7 @@
-//! Reading a card for its page: the Markdown body under the front matter, the fields the side
-//! panel shows, and the access form a gated repo's card describes (`extra_gated_fields`).
+//! Reading a card for its page: the fields the side panel shows, and the access form a gated
+//! repo's card describes (`extra_gated_fields`).
 
 use serde_json::{Map, Value};
-
-/// The card's Markdown: what follows the front matter (the whole text when there is none).
-/// Mirrors `stoa_core::cards::front_matter`, which returns the YAML but not where it ends.
-pub(crate) fn card_body(readme: &str) -> &str {
-    let text = readme.strip_prefix('\u{feff}').unwrap_or(readme);
-    if stoa_core::cards::front_matter(text).is_none() {
-        return text;
-    }
-    let Some(rest) = text.strip_prefix("---\n").or_else(|| text.strip_prefix("---\r\n")) else {
-        return text;
-    };
-    let mut offset = 0;
-    for line in rest.split_inclusive('\n') {
-        offset += line.len();
-        if line.trim_end() == "---" || offset == line.len() && line.starts_with("---") {
-            return &rest[offset..];
-        }
-    }
-    text
-}
 
 /// A card field that may be one string or a list of them (`license`, `language`, `datasets`).
 pub(crate) fn strings(card: Option<&Map<String, Value>>, key: &str) -> Vec<String> {
@@ -105,15 +85,6 @@ pub(crate) fn gate_fields(card: Option<&Map<String, Value>>) -> Vec<GateField> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_body_follows_the_front_matter() {
-        assert_eq!(card_body("---\nlicense: mit\n---\n# Title\n"), "# Title\n");
-        assert_eq!(card_body("---\r\na: 1\r\n---\r\nbody"), "body");
-        assert_eq!(card_body("---\n---\nbody"), "body");
-        assert_eq!(card_body("# no metadata"), "# no metadata");
-        assert_eq!(card_body("---\na: 1\nno closing line"), "---\na: 1\nno closing line");
-    }
 
     #[test]
     fn gate_fields_follow_the_hubs_types() {

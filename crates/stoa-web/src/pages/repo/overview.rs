@@ -118,7 +118,7 @@ pub(crate) async fn overview(ctx: &Ctx<'_>, repo: &RepoCtx) -> PageResult {
         let text = readme.as_deref()?;
         let classes: Vec<&str> = crate::highlight::token_classes().collect();
         let html: Arc<str> = stoa_core::markdown::render_markdown_highlighted(
-            card::card_body(text),
+            stoa_core::cards::split_card(text).1,
             &|language, code| crate::highlight::highlight("", Some(language), code),
             &classes,
         )
