@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
+from stoa_process import run_admin  # tests/stoa_process.py (conftest puts tests/ on sys.path)
+
 HEX40 = re.compile(r"^[0-9a-f]{40}$")
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -41,15 +43,7 @@ class StoaServer:
 
     def admin(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         """Runs `stoa admin ... --data-dir DIR`."""
-        cmd = [str(self.binary), "admin", *args, "--data-dir", str(self.data_dir)]
-        env = {k: v for k, v in os.environ.items() if k not in ("STOA_CONFIG", "STOA_DATA_DIR")}
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env)
-        if check and proc.returncode != 0:
-            raise AssertionError(
-                f"admin command failed ({proc.returncode}): {' '.join(cmd)}\n"
-                f"stdout: {proc.stdout}\nstderr: {proc.stderr}"
-            )
-        return proc
+        return run_admin(self.binary, self.data_dir, *args, check=check)
 
 
 # --------------------------------------------------------------------------------------------

@@ -13,19 +13,18 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/stoa_process.py
 
+from stoa_process import free_port, server_ready, stop_process  # noqa: E402
 from compat_helpers import StoaServer, unique_name  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -42,12 +41,6 @@ def _truthy(value: str | None) -> bool:
     return (value or "").strip().upper() in {"1", "ON", "YES", "TRUE"}
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "lfs: classic LFS upload path; run with HF_HUB_DISABLE_XET=1 (run.sh does this)"
@@ -60,7 +53,7 @@ def pytest_configure(config: pytest.Config) -> None:
             "remove whatever plugin imports it early."
         )
 
-    port = int(os.environ.get("STOA_COMPAT_PORT") or _free_port())
+    port = int(os.environ.get("STOA_COMPAT_PORT") or free_port())
     url = f"http://127.0.0.1:{port}"
     work = Path(tempfile.mkdtemp(prefix="stoa-compat-"))
     hf_home = work / "hf-home"
@@ -96,7 +89,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     server: StoaServer | None = _STATE.get("server")
     if server is not None:
-        _stop(server.process)
+        stop_process(server.process)
     work = _STATE.get("work")
     if work is not None:
         if _truthy(os.environ.get("STOA_COMPAT_KEEP_DATA")):
@@ -115,33 +108,6 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 def _binary_path() -> Path:
     return Path(os.environ.get("STOA_BIN") or REPO_ROOT / "target" / "debug" / "stoa")
-
-
-def _server_ready(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/api/models", timeout=2) as r:
-            return r.status == 200
-    except urllib.error.HTTPError:
-        return False
-    except Exception:
-        return False
-
-
-def _stop(proc: subprocess.Popen | None) -> None:
-    if proc is None or proc.poll() is not None:
-        return
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        proc.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")
@@ -204,10 +170,10 @@ def stoa() -> StoaServer:
     )
     server.process = proc
     _STATE["server"] = server
-    atexit.register(_stop, proc)
+    atexit.register(stop_process, proc)
 
     def _on_signal(signum, frame):  # pytest killed: take the server down with us
-        _stop(proc)
+        stop_process(proc)
         signal.signal(signum, signal.SIG_DFL)
         os.kill(os.getpid(), signum)
 
@@ -216,7 +182,7 @@ def stoa() -> StoaServer:
 
     try:
         deadline = time.monotonic() + 60
-        while not _server_ready(url):
+        while not server_ready(url):
             if proc.poll() is not None:
                 pytest.fail(
                     f"stoa serve exited with code {proc.returncode} before answering GET /api/models.\n"
@@ -243,7 +209,7 @@ def stoa() -> StoaServer:
         )
         yield server
     finally:
-        _stop(proc)
+        stop_process(proc)
         log_file.close()
 
 

@@ -12,30 +12,23 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/stoa_process.py
 
+from stoa_process import free_port, server_ready, stop_process  # noqa: E402
 import web_helpers  # noqa: E402
 from web_helpers import ARTIFACTS, LIVE, StoaServer, close_browser, new_browser, save_failure  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 _STATE: dict = {}
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _binary_path() -> Path:
@@ -45,7 +38,7 @@ def _binary_path() -> Path:
 def pytest_configure(config: pytest.Config) -> None:
     if "huggingface_hub" in sys.modules:
         raise pytest.UsageError("huggingface_hub was imported before tests/web/conftest.py could set HF_ENDPOINT")
-    port = int(os.environ.get("STOA_WEB_PORT") or _free_port())
+    port = int(os.environ.get("STOA_WEB_PORT") or free_port())
     url = f"http://127.0.0.1:{port}"
     work = Path(tempfile.mkdtemp(prefix="stoa-web-"))
     hf_home = work / "hf-home"
@@ -74,7 +67,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         close_browser(driver)
     server: StoaServer | None = _STATE.get("server")
     if server is not None:
-        _stop(server.process)
+        stop_process(server.process)
     work = _STATE.get("work")
     if work is not None:
         if os.environ.get("STOA_WEB_KEEP_DATA") == "1":
@@ -85,31 +78,6 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     return [f"stoa web: server {_STATE.get('url')} binary={_binary_path()} browser={web_helpers.CHROMIUM}"]
-
-
-def _server_ready(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/api/models", timeout=2) as r:
-            return r.status == 200
-    except Exception:
-        return False
-
-
-def _stop(proc: subprocess.Popen | None) -> None:
-    if proc is None or proc.poll() is not None:
-        return
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        proc.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")
@@ -148,10 +116,10 @@ def stoa() -> StoaServer:
     )
     server.process = proc
     _STATE["server"] = server
-    atexit.register(_stop, proc)
+    atexit.register(stop_process, proc)
 
     def _on_signal(signum, frame):
-        _stop(proc)
+        stop_process(proc)
         signal.signal(signum, signal.SIG_DFL)
         os.kill(os.getpid(), signum)
 
@@ -160,7 +128,7 @@ def stoa() -> StoaServer:
 
     try:
         deadline = time.monotonic() + 60
-        while not _server_ready(url):
+        while not server_ready(url):
             if proc.poll() is not None or time.monotonic() > deadline:
                 why = f"exited with code {proc.returncode}" if proc.poll() is not None else "did not answer in 60 s"
                 pytest.fail(
@@ -171,7 +139,7 @@ def stoa() -> StoaServer:
             time.sleep(0.2)
         yield server
     finally:
-        _stop(proc)
+        stop_process(proc)
         log_file.close()
 
 

@@ -32,6 +32,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
+from stoa_process import run_admin  # tests/stoa_process.py (conftest puts tests/ on sys.path)
+
 HERE = Path(__file__).resolve().parent
 ARTIFACTS = HERE / "artifacts"
 CHROMIUM = os.environ.get("STOA_WEB_CHROMIUM", "/usr/bin/chromium")
@@ -70,15 +72,7 @@ class StoaServer:
 
     def admin(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         """Runs `stoa admin ... --data-dir DIR`."""
-        cmd = [str(self.binary), "admin", *args, "--data-dir", str(self.data_dir)]
-        env = {k: v for k, v in os.environ.items() if k not in ("STOA_CONFIG", "STOA_DATA_DIR")}
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env)
-        if check and proc.returncode != 0:
-            raise AssertionError(
-                f"admin command failed ({proc.returncode}): {' '.join(cmd)}\n"
-                f"stdout: {proc.stdout}\nstderr: {proc.stderr}"
-            )
-        return proc
+        return run_admin(self.binary, self.data_dir, *args, check=check)
 
     def token(self, user: str, role: str = "write", name: str | None = None) -> str:
         """A token for `user` made with `stoa admin token create` (last line of its stdout)."""
